@@ -1,0 +1,160 @@
+"""Shared value types of the toolkit: true information of a dataset and one drawn bimodal sample.
+
+This module imports nothing from the project and nothing heavier than numpy, so that `generators`,
+`estimators` and `reports` can all depend on it without import cycles (the rule of bmi's `interface.py`).
+
+The four interaction terms follow the partial information decomposition (PID) of Williams and Beer (2010)
+as used by Liang et al. (2023) and the CoMM paper (Dufumier et al., ICLR 2025, arXiv 2409.07402):
+
+    I(X1, X2; Y) = R + U1 + U2 + S,   I(X1; Y) = R + U1,   I(X2; Y) = R + U2.
+
+Every quantity is in **bits**. The same four names key every dict in the project: targets, estimates and
+report columns. CoMM's Trifeature task keys ``share / unique1 / unique2 / synergy`` map onto them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+#: The four interaction terms, in the order used by tables and figures.
+TERMS: tuple[str, ...] = ("redundancy", "unique_1", "unique_2", "synergy")
+
+#: Balanced-accuracy chance level is 1 / n_classes; this maps CoMM's task keys onto ours.
+PAPER_TASK_KEYS: dict[str, str] = {
+    "share": "redundancy",
+    "unique1": "unique_1",
+    "unique2": "unique_2",
+    "synergy": "synergy",
+}
+
+
+def _check_bits(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number of bits, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0 bits, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class InteractionSpec:
+    """True information of a bimodal dataset about its target, in bits.
+
+    Each field refers to the target that isolates that term (see ``BimodalSample.targets``); taken together
+    they are the decomposition of I(X1, X2; Y) for the joint target Y of all terms.
+
+    Attributes:
+        redundancy: R, information about Y that each modality carries on its own (bits).
+        unique_1: U1, information about Y that only modality 1 carries (bits).
+        unique_2: U2, information about Y that only modality 2 carries (bits).
+        synergy: S, information about Y that appears only when both modalities are combined (bits).
+        measure: the PID measure under which the values hold (e.g. ``"broja"``, ``"mmi"``).
+        note: free text saying which target the values refer to and any caveat (noise, bias).
+    """
+
+    redundancy: float
+    unique_1: float
+    unique_2: float
+    synergy: float
+    measure: str = "broja"
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        for name in TERMS:
+            object.__setattr__(self, name, _check_bits(name, getattr(self, name)))
+        if not isinstance(self.measure, str) or not self.measure:
+            raise ValueError(f"measure must be a non-empty string, got {self.measure!r}")
+
+    @property
+    def total(self) -> float:
+        """R + U1 + U2 + S = I(X1, X2; Y) in bits."""
+        return self.redundancy + self.unique_1 + self.unique_2 + self.synergy
+
+    def as_dict(self) -> dict[str, float]:
+        """The four terms as ``{term: bits}`` in the order of ``TERMS``."""
+        return {name: getattr(self, name) for name in TERMS}
+
+    def swapped(self) -> "InteractionSpec":
+        """The spec of the same data with the two modalities exchanged (U1 and U2 swap)."""
+        return InteractionSpec(
+            self.redundancy, self.unique_2, self.unique_1, self.synergy, self.measure, self.note
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class BimodalSample:
+    """``n`` draws of a bimodal dataset with the labels that isolate each interaction term.
+
+    Attributes:
+        x1: modality 1, shape (n, *shape_1), float32 (vectors (n, d1) or images (n, 3, H, W)).
+        x2: modality 2, shape (n, *shape_2), float32.
+        targets: ``{term: labels}`` for each term of ``TERMS``; labels are integer class codes, shape (n,).
+            E.g. for the ``xor`` generator ``targets["synergy"]`` is the code of s1 XOR s2.
+        latents: the raw latent blocks the sample was drawn from (bits, nuisance, attributes), each with
+            first axis n. Generators use them to draw fresh views of the same latent terms.
+        spec: the true information of the distribution the sample was drawn from.
+        meta: free-form, JSON-serialisable description (generator name, parameters, split, seed).
+    """
+
+    x1: np.ndarray
+    x2: np.ndarray
+    targets: Mapping[str, np.ndarray]
+    latents: Mapping[str, np.ndarray]
+    spec: InteractionSpec
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("x1", "x2"):
+            arr = getattr(self, name)
+            if not isinstance(arr, np.ndarray):
+                raise TypeError(f"{name} must be a numpy array, got {type(arr).__name__}")
+            if arr.ndim < 2:
+                raise ValueError(f"{name} must have shape (n, ...) with at least 2 axes, got {arr.shape}")
+        n = len(self.x1)
+        if len(self.x2) != n:
+            raise ValueError(f"x1 and x2 must have the same number of samples, got {n} and {len(self.x2)}")
+        if not isinstance(self.spec, InteractionSpec):
+            raise TypeError(f"spec must be an InteractionSpec, got {type(self.spec).__name__}")
+        missing = [t for t in TERMS if t not in self.targets]
+        extra = [t for t in self.targets if t not in TERMS]
+        if missing or extra:
+            raise ValueError(f"targets must have exactly the keys {TERMS}; missing {missing}, unknown {extra}")
+        for term, y in self.targets.items():
+            if not isinstance(y, np.ndarray) or y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+                raise ValueError(
+                    f"targets[{term!r}] must be an integer array of shape ({n},), got "
+                    f"{getattr(y, 'dtype', type(y).__name__)} {getattr(y, 'shape', '')}"
+                )
+        for key, value in self.latents.items():
+            if not isinstance(value, np.ndarray) or len(value) != n:
+                raise ValueError(f"latents[{key!r}] must be an array with first axis {n}")
+
+    def __len__(self) -> int:
+        return len(self.x1)
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return len(self.x1)
+
+    def subset(self, index: np.ndarray | slice) -> "BimodalSample":
+        """The rows ``index`` of every array (a new sample; the spec and meta are shared)."""
+        return BimodalSample(
+            x1=self.x1[index],
+            x2=self.x2[index],
+            targets={k: v[index] for k, v in self.targets.items()},
+            latents={k: v[index] for k, v in self.latents.items()},
+            spec=self.spec,
+            meta=dict(self.meta),
+        )
+
+    def n_classes(self) -> dict[str, int]:
+        """Number of classes seen per target (max code + 1)."""
+        return {t: int(y.max()) + 1 if len(y) else 0 for t, y in self.targets.items()}

@@ -1,0 +1,3 @@
+"""Figures and tables from tidy result tables (no torch import)."""
+
+from __future__ import annotations
