@@ -15,9 +15,16 @@ from typing import Any
 from interactions.registry import build
 
 from .base import Generator
+from .gaussian import GaussianGenerator
+from .trifeature import TrifeatureGenerator
+from .xor import XORGenerator
 
 #: name -> generator class; the order is the order of listings.
-GENERATORS: dict[str, type[Generator]] = {}
+GENERATORS: dict[str, type[Generator]] = {
+    "xor": XORGenerator,
+    "gaussian": GaussianGenerator,
+    "trifeature": TrifeatureGenerator,
+}
 
 
 def names() -> list[str]:

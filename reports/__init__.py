@@ -1,3 +1,32 @@
-"""Figures and tables from tidy result tables (no torch import)."""
+"""Figures and tables from the tidy results table of a sweep (never imports torch).
+
+Example:
+    >>> import reports
+    >>> df = reports.load_results("sweeps/xor")  # doctest: +SKIP
+    >>> fig, axes = reports.plot_capture_curves(df, metric="capture")  # doctest: +SKIP
+    >>> reports.write_report(df, "sweeps/xor/report")  # doctest: +SKIP
+"""
 
 from __future__ import annotations
+
+from .paper import paper_trifeature
+from .plots import plot_capture_curves, plot_capture_vs, plot_term_bars
+from .results import RESULT_COLUMNS, load_results, summarize, validate_results
+from .summary import summary_tables, write_report
+from .theme import objective_color, objective_name, savefig
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "load_results",
+    "objective_color",
+    "objective_name",
+    "paper_trifeature",
+    "plot_capture_curves",
+    "plot_capture_vs",
+    "plot_term_bars",
+    "savefig",
+    "summarize",
+    "summary_tables",
+    "validate_results",
+    "write_report",
+]

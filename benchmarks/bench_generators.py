@@ -1,0 +1,227 @@
+"""Generator throughput, peak memory, and the untrained-encoder floor of ``xor``.
+
+Run: ``python benchmarks/bench_generators.py`` (about a minute on one CPU core; ``--quick`` for less).
+
+Prints:
+
+1. samples/s and peak traced memory of ``xor`` (``sample`` and ``views``) and ``gaussian``;
+2. image pairs/s of ``trifeature`` at its default size and at 224 px, when ``trifeature`` is registered (its
+   first call renders the image banks and is reported separately as setup time);
+3. the *floor* of ``xor``'s defaults: what a linear probe reads from a randomly initialised encoder, per
+   term. Each modality goes through its own untrained MLP (2 hidden ReLU layers of width 256, PyTorch
+   default init), the two feature vectors are concatenated (a late-fusion encoder at epoch 0), and a
+   multinomial logistic probe (standardised features, C chosen by log-loss on a stratified 25 % hold-out
+   of the training rows, refit on all of them) is scored on fresh unbiased test rows. bits = H(T) - CE
+   (bits), a lower bound on I(Z; T); a good generator leaves the unique and synergy floors near 0, so that
+   what a trained encoder exposes was learned;
+4. the matching ceiling: a trained MLP classifier's accuracy on each term from the observed data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import generators  # noqa: E402
+from generators.base import Generator  # noqa: E402
+from interactions.types import TERMS, BimodalSample  # noqa: E402
+
+_C_GRID = (1e-3, 1e-2, 1e-1, 1.0)
+_SIZE_FIELDS = ("image_size", "size", "resolution")
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """Run ``fn`` once; return (result, seconds, peak traced memory in MiB)."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    out = fn()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return out, seconds, peak
+
+
+def random_encoder_features(x: np.ndarray, width: int, seed: int) -> np.ndarray:
+    """Features of an untrained MLP (Linear-ReLU-Linear-ReLU, PyTorch default init). (n, d) -> (n, width).
+
+    The global torch RNG is forked, so the caller's random state is untouched.
+    """
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = torch.nn.Sequential(
+            torch.nn.Linear(x.shape[1], width),
+            torch.nn.ReLU(),
+            torch.nn.Linear(width, width),
+            torch.nn.ReLU(),
+        )
+    with torch.no_grad():
+        return net(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
+
+
+def probe_bits(
+    z_train: np.ndarray, y_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, seed: int
+) -> tuple[float, float]:
+    """Multinomial logistic probe; returns (balanced accuracy, H(T) - cross-entropy in bits) on test rows."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import balanced_accuracy_score, log_loss
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(z_train)
+    z_train, z_test = scaler.transform(z_train), scaler.transform(z_test)
+    fit_rows, hold_rows = train_test_split(
+        np.arange(len(y_train)), test_size=0.25, stratify=y_train, random_state=seed
+    )
+    classes = np.unique(y_train)
+
+    def fit(c: float, rows: np.ndarray) -> LogisticRegression:
+        return LogisticRegression(C=c, max_iter=1000).fit(z_train[rows], y_train[rows])
+
+    losses = {
+        c: log_loss(y_train[hold_rows], fit(c, fit_rows).predict_proba(z_train[hold_rows]), labels=classes)
+        for c in _C_GRID
+    }
+    model = fit(min(losses, key=losses.get), np.arange(len(y_train)))
+    ce_bits = log_loss(y_test, model.predict_proba(z_test), labels=classes) / math.log(2)
+    freq = np.bincount(y_test) / len(y_test)
+    h_bits = float(-(freq[freq > 0] * np.log2(freq[freq > 0])).sum())
+    return float(balanced_accuracy_score(y_test, model.predict(z_test))), h_bits - ce_bits
+
+
+def untrained_floor(gen: Generator, n_train: int = 3000, n_test: int = 2000, width: int = 256, seed: int = 0):
+    """Per-term floor of a late-fusion untrained encoder on ``gen.unbiased()`` (see module docstring).
+
+    Returns:
+        pandas DataFrame with columns ``term, balanced_accuracy, bits, true_bits, fraction, raw_x_bits``
+        (``raw_x_bits``: the same probe on the concatenated raw observations, for comparison).
+    """
+    import pandas as pd
+
+    gen = gen.unbiased()
+    train, test = gen.sample(n_train, seed=seed), gen.sample(n_test, seed=seed, split="test")
+
+    def features(s: BimodalSample) -> np.ndarray:
+        flat = [s.x1.reshape(len(s), -1), s.x2.reshape(len(s), -1)]
+        return np.hstack([random_encoder_features(x, width, seed=2 * seed + i) for i, x in enumerate(flat)])
+
+    def raw(s: BimodalSample) -> np.ndarray:
+        return np.hstack([s.x1.reshape(len(s), -1), s.x2.reshape(len(s), -1)])
+
+    z_train, z_test = features(train), features(test)
+    truth = gen.ground_truth().as_dict()
+    rows = []
+    for term in TERMS:
+        y_train, y_test = train.targets[term], test.targets[term]
+        bacc, bits = probe_bits(z_train, y_train, z_test, y_test, seed)
+        _, raw_bits = probe_bits(raw(train), y_train, raw(test), y_test, seed)
+        fraction = bits / truth[term] if truth[term] > 0 else float("nan")
+        rows.append((term, bacc, bits, truth[term], fraction, raw_bits))
+    return pd.DataFrame(
+        rows, columns=["term", "balanced_accuracy", "bits", "true_bits", "fraction", "raw_x_bits"]
+    )
+
+
+def flexible_ceiling(
+    gen: Generator, n_train: int = 4000, n_test: int = 2000, seed: int = 0
+) -> dict[str, float]:
+    """Accuracy of a trained MLP (sklearn, 2 x 128 ReLU) reading each xor term from observed data.
+
+    redundancy and unique_1 are read from x1, unique_2 from x2; synergy is the XOR of an MLP's s1 read
+    from x1 and another's s2 read from x2 (the bits of ``latents``), i.e. from both modalities together.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    gen = gen.unbiased()
+    train, test = gen.sample(n_train, seed=seed), gen.sample(n_test, seed=seed, split="test")
+
+    def read(x_name: str, label: Callable[[BimodalSample], np.ndarray]) -> np.ndarray:
+        clf = MLPClassifier((128, 128), max_iter=300, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(getattr(train, x_name), label(train))
+        return clf.predict(getattr(test, x_name))
+
+    def code(key: str) -> Callable[[BimodalSample], np.ndarray]:
+        return lambda s: s.latents[key].astype(np.int64) @ (1 << np.arange(s.latents[key].shape[1]))
+
+    out = {
+        "redundancy": read("x1", lambda s: s.targets["redundancy"]),
+        "unique_1": read("x1", lambda s: s.targets["unique_1"]),
+        "unique_2": read("x2", lambda s: s.targets["unique_2"]),
+        "synergy": read("x1", code("s1")) ^ read("x2", code("s2")),
+    }
+    return {term: float(np.mean(pred == test.targets[term])) for term, pred in out.items()}
+
+
+def bench_vectors(name: str, n: int) -> None:
+    gen = generators.make(name)
+    sample, seconds, peak = timed(lambda: gen.sample(n, seed=0))
+    print(f"{name:10s} sample  n={n:>7d}  {n / seconds:>12,.0f} samples/s  peak {peak:8.1f} MiB")
+    _, seconds, peak = timed(lambda: gen.views(sample, seed=1))
+    print(f"{name:10s} views   n={n:>7d}  {n / seconds:>12,.0f} samples/s  peak {peak:8.1f} MiB")
+
+
+def bench_images(name: str, n: int, sizes: list[int | None]) -> None:
+    cls = generators.GENERATORS[name]
+    size_field = next((f.name for f in dataclasses.fields(cls) if f.name in _SIZE_FIELDS), None)
+    for size in sizes:
+        params = {} if size is None or size_field is None else {size_field: size}
+        gen = generators.make(name, **params)
+        _, setup, setup_peak = timed(lambda g=gen: g.sample(1, seed=0))
+        sample, seconds, peak = timed(lambda g=gen: g.sample(n, seed=1))
+        shape = "x".join(map(str, sample.x1.shape[1:]))
+        print(
+            f"{name:10s} {shape:>10s} first call {setup:6.1f} s (peak {setup_peak:7.1f} MiB); "
+            f"then n={n}: {n / seconds:>9,.0f} image pairs/s, peak {peak:7.1f} MiB"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    args = parser.parse_args(argv)
+    n_vec = 20_000 if args.quick else 200_000
+    print("== throughput")
+    bench_vectors("xor", n_vec)
+    bench_vectors("gaussian", n_vec)
+    if "trifeature" in generators.names():
+        bench_images("trifeature", 256 if args.quick else 1024, [None] if args.quick else [None, 224])
+    else:
+        print("trifeature not registered: skipped")
+    print("\n== untrained-encoder floor of xor (defaults), late fusion of two random 256-wide MLPs")
+    start = time.perf_counter()
+    n_train, n_test = (1000, 1000) if args.quick else (3000, 2000)
+    table = untrained_floor(generators.make("xor"), n_train=n_train, n_test=n_test)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"(n_train={n_train}, n_test={n_test}, {time.perf_counter() - start:.1f} s)")
+    if not args.quick:
+        print(
+            "\n== flexible-classifier ceiling of xor (defaults): MLP 2x128 accuracy, 4000 train / 2000 test"
+        )
+        start = time.perf_counter()
+        ceiling = flexible_ceiling(generators.make("xor"))
+        print("  ".join(f"{term} {acc:.3f}" for term, acc in ceiling.items()))
+        print(
+            f"(r, u1 from x1; u2 from x2; synergy = XOR of s1 read from x1 and s2 read from x2; "
+            f"{time.perf_counter() - start:.1f} s)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Training throughput: samples/s of CoMM pre-training, and batched-mask fusion versus one pass per mask.
+
+For each workload (the shipped ``xor`` and ``trifeature_cpu`` configs, CoMM) this times optimisation steps
+of the real training path (``interactions.experiment.build`` -> ``Trainer.step`` on ``Batches``), with the
+fusion transformer running all masks in one batched pass (``model.batched=true``) and once per mask
+(``model.batched=false``). The two variants are measured side by side in the same process, alternating
+rounds, and the median round is reported, so load from other processes hits both alike. It also times
+drawing one epoch of views in one generator call (``train.views_per=epoch``) versus per batch.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_training.py            # CPU, default sizes
+    python benchmarks/bench_training.py --device cuda --steps 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from interactions import config as config_mod
+from interactions.experiment import build
+from interactions.training import Batches
+
+WORKLOADS: dict[str, list[str]] = {
+    "xor": [],
+    "trifeature_cpu": ["train.n_train=1024"],
+}
+
+
+def _parts(name: str, extra: list[str], device: str):
+    cfg = config_mod.resolve(name, [*WORKLOADS[name], *extra, "objective.name=comm"], device=device)
+    settings = config_mod.TrainSettings(**cfg["train"])
+    dev = torch.device(settings.device if settings.device != "auto" else "cpu")
+    with torch.random.fork_rng(devices=[]):
+        parts = build(cfg, settings, dev)
+    return parts, settings
+
+
+def time_steps(parts, steps: int, warmup: int = 2) -> float:
+    """Seconds per optimisation step (mean over ``steps`` after ``warmup``), views precomputed."""
+    batches = list(parts.batches.epoch(1))
+    n = len(batches)
+    for i in range(warmup):
+        parts.trainer.step(*batches[i % n])
+    sync = torch.cuda.synchronize if parts.trainer.device.type == "cuda" else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    for i in range(steps):
+        parts.trainer.step(*batches[i % n])
+    sync()
+    return (time.perf_counter() - start) / steps
+
+
+def time_views(parts, settings, mode: str) -> float:
+    """Seconds to produce every batch of one epoch with ``views_per = mode``."""
+    import dataclasses
+
+    s = dataclasses.replace(settings, views_per=mode)
+    b = Batches(parts.generator, parts.batches.sample, s, parts.batches.n_views, parts.seeds, parts.trainer.device)
+    start = time.perf_counter()
+    for _ in b.epoch(1):
+        pass
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per variant")
+    parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
+    args = parser.parse_args(argv)
+
+    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
+    rows = []
+    for name in args.workloads:
+        variants = {b: _parts(name, [f"model.batched={b}"], args.device) for b in (True, False)}
+        batch = variants[True][1].batch_size
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(args.rounds):
+            for batched, (parts, _) in variants.items():
+                times[batched].append(time_steps(parts, args.steps))
+        med = {b: statistics.median(t) for b, t in times.items()}
+        parts, settings = variants[True]
+        view_epoch, view_batch = time_views(parts, settings, "epoch"), time_views(parts, settings, "batch")
+        rows.append((name, batch, batch / med[True], batch / med[False], med[False] / med[True],
+                     view_epoch, view_batch, parts.batches.steps))
+    header = (f"{'workload':<16}{'batch':>6}{'batched samples/s':>19}{'per-mask samples/s':>20}{'speed-up':>10}"
+              f"{'views/epoch s (1 call)':>24}{'(per batch)':>13}{'steps':>7}")
+    print(header)
+    print("-" * len(header))
+    for name, batch, fast, slow, ratio, v_epoch, v_batch, steps in rows:
+        print(f"{name:<16}{batch:>6}{fast:>19.0f}{slow:>20.0f}{ratio:>9.2f}x{v_epoch:>24.3f}{v_batch:>13.3f}"
+              f"{steps:>7}")
+
+
+if __name__ == "__main__":
+    main()

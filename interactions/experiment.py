@@ -1,0 +1,368 @@
+"""One experiment end to end: sample -> pre-train -> probe every few epochs -> write the run directory.
+
+``run`` is the toolkit's main entry point (``interactions.run`` and the CLI's ``run`` call it). The probe's
+floor is the same probe on the same architecture at initialisation (epoch 0), as in the CoMM paper's
+controlled experiments; pre-training may use a biased generator, the probes always use
+``generator.unbiased()`` (spec 4.3).
+
+Run directory (when ``out`` is given, ``out`` is the run's directory):
+
+* ``config.toml``: the resolved config; ``env.json``: versions, device, determinism flags, seed, commit;
+* ``metrics.jsonl``: one JSON object per evaluation (epoch, that epoch's mean loss terms, probe rows);
+* ``checkpoint.pt``: model, objective, optimisers, scalers, epoch, RNG state and metrics so far, written
+  atomically after every ``checkpoint_every`` epochs and every evaluation;
+* ``result.json``: written atomically last; its presence means the run finished.
+
+Resuming: a finished directory is loaded without training; an interrupted one continues from its
+checkpoint. Because each epoch reseeds its own streams, a resumed CPU run ends with exactly the numbers of
+an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import config as config_mod
+from .devices import environment, resolve_device
+from .training import Batches, Seeds, Trainer, derive, features, load_checkpoint, save_checkpoint, to_device
+from .types import TERMS
+
+#: Columns of ``RunResult.capture`` and ``RunResult.history`` that every run has, in this order.
+CAPTURE_COLUMNS: tuple[str, ...] = (
+    "term", "balanced_accuracy", "bits", "true_bits", "capture", "floor", "chance", "feature_dim",
+)
+HISTORY_COLUMNS: tuple[str, ...] = ("epoch", *CAPTURE_COLUMNS)
+FINISHED = "finished"
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What one run produced.
+
+    Attributes:
+        config: the resolved config (every default written out).
+        run_dir: the run directory, or None for an in-memory run.
+        capture: the final evaluation, one row per term: ``CAPTURE_COLUMNS`` plus the probe's extra columns.
+        history: one row per evaluation epoch and term (``HISTORY_COLUMNS`` first); epoch 0 is the
+            untrained model, whose capture is the floor.
+        losses: one row per epoch and loss term: epoch, name, value (epoch means).
+        status: "finished".
+        ground_truth: the unbiased generator's ``InteractionSpec.as_dict()`` (bits).
+        feature_dim: width of the probed features.
+        elapsed_s: training and evaluation time in seconds (summed over resumed parts).
+    """
+
+    config: dict
+    run_dir: Path | None
+    capture: pd.DataFrame
+    history: pd.DataFrame
+    losses: pd.DataFrame
+    status: str = FINISHED
+    ground_truth: dict = dataclasses.field(default_factory=dict)
+    feature_dim: int = 0
+    elapsed_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (NaN written as null), the content of ``result.json``."""
+        return _clean({
+            "status": self.status,
+            "config": self.config,
+            "ground_truth": self.ground_truth,
+            "feature_dim": self.feature_dim,
+            "elapsed_s": self.elapsed_s,
+            "capture": self.capture.to_dict(orient="records"),
+            "history": self.history.to_dict(orient="records"),
+            "losses": self.losses.to_dict(orient="records"),
+        })
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], run_dir: Path | None = None) -> "RunResult":
+        """The inverse of ``to_json``."""
+        return cls(
+            config=data["config"],
+            run_dir=run_dir,
+            capture=_frame(data["capture"], CAPTURE_COLUMNS),
+            history=_frame(data["history"], HISTORY_COLUMNS),
+            losses=_frame(data["losses"], ("epoch", "name", "value")),
+            status=data["status"],
+            ground_truth=data.get("ground_truth", {}),
+            feature_dim=int(data.get("feature_dim", 0)),
+            elapsed_s=float(data.get("elapsed_s", 0.0)),
+        )
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(records)
+    if df.empty:
+        return pd.DataFrame(columns=list(columns))
+    for col in df.columns:
+        if col not in ("term", "name") and df[col].dtype == object:
+            try:
+                df[col] = pd.to_numeric(df[col])
+            except (ValueError, TypeError):
+                pass
+    order = [c for c in columns if c in df.columns]
+    return df[order + [c for c in df.columns if c not in order]]
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON atomically (temporary file, then ``os.replace``)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(_clean(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------------------------ run directory
+def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
+    """Returns "done", "resume" or "fresh"; raises if the directory holds a different config."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    files = [run_dir / n for n in ("result.json", "checkpoint.pt", "metrics.jsonl", "config.toml", "env.json")]
+    if not resume:
+        for f in files:
+            f.unlink(missing_ok=True)
+        return "fresh"
+    stored = run_dir / "config.toml"
+    if stored.exists():
+        previous = config_mod.tomllib.loads(stored.read_text(encoding="utf-8"))
+        if previous != config_mod.tomllib.loads(config_mod.to_toml(cfg)):
+            raise ValueError(
+                f"run directory {str(run_dir)!r} holds a run of a different config; use another directory "
+                "or resume=False to overwrite it"
+            )
+    if (run_dir / "result.json").exists():
+        return "done"
+    return "resume" if (run_dir / "checkpoint.pt").exists() else "fresh"
+
+
+def _evaluate(model, objective, probe_data, settings, probe, seeds, epoch: int, amp: bool) -> pd.DataFrame:
+    from estimators import capture
+
+    (x_train, s_train), (x_test, s_test) = probe_data
+    z_train = features(model, objective, *x_train, settings.eval_batch_size, amp)
+    z_test = features(model, objective, *x_test, settings.eval_batch_size, amp)
+    df = capture(z_train, s_train, z_test=z_test, sample_test=s_test, random_state=seeds.probe, **probe.options)
+    df.insert(0, "epoch", epoch)
+    return df
+
+
+def run(
+    config: Any,
+    overrides: list[str] | None = None,
+    *,
+    seed: int | None = None,
+    device: str | None = None,
+    out: str | Path | None = None,
+    resume: bool = True,
+    progress: bool = True,
+) -> RunResult:
+    """Pre-train one model with one objective and probe what it keeps of each interaction term.
+
+    Args:
+        config: a shipped config name ("xor", "trifeature_cpu", "trifeature_paper"), a TOML path or a dict.
+        overrides: "dotted.key=value" strings (values parsed with ``ast.literal_eval``, else kept as text).
+        seed: replaces the config's seed.
+        device: replaces ``train.device`` ("auto", "cpu", "cuda", ...).
+        out: the run directory (created); None keeps everything in memory.
+        resume: reuse a finished run in ``out`` or continue an interrupted one; False starts over.
+        progress: show a tqdm progress bar.
+
+    Returns:
+        The ``RunResult``; ``capture`` holds the last evaluation with its floor (epoch-0 capture).
+
+    Raises:
+        ValueError / TypeError: a bad config, naming the key, before any training.
+    """
+    cfg = config_mod.resolve(config, overrides, seed=seed, device=device)
+    run_dir = Path(out) if out is not None else None
+    state = "fresh"
+    if run_dir is not None:
+        state = _prepare_dir(run_dir, cfg, resume)
+        if state == "done":
+            data = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
+            return RunResult.from_json(data, run_dir)
+    settings = config_mod.TrainSettings(**cfg["train"])
+    dev = resolve_device(settings.device)
+    threads = torch.get_num_threads()
+    if settings.num_threads:
+        torch.set_num_threads(settings.num_threads)
+    forked = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=forked):
+            return _run(cfg, settings, dev, run_dir, state, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+@dataclasses.dataclass
+class Parts:
+    """Everything ``_run`` trains and probes, built from a resolved config (also used by the benchmarks)."""
+
+    generator: Any
+    unbiased: Any
+    seeds: Seeds
+    probe: config_mod.ProbeSettings
+    model: torch.nn.Module
+    objective: torch.nn.Module
+    trainer: Trainer
+    batches: Batches
+    probe_samples: tuple
+
+
+def build(cfg: dict, settings: config_mod.TrainSettings, dev: torch.device) -> Parts:
+    """Draw the samples and build model, objective, trainer and batches for a resolved config.
+
+    Uses the process-wide torch generator (seeded here from the run's ``init`` seed): call it inside
+    ``torch.random.fork_rng`` to leave the caller's random state alone, as ``run`` does.
+    """
+    import generators
+
+    from .models import build_model
+    from .objectives import get_objective
+
+    seeds = Seeds.from_seed(cfg["seed"])
+    probe = config_mod.ProbeSettings.from_section(cfg["probe"])
+    gen = generators.make(cfg["generator"]["name"], **cfg["generator"]["params"])
+    unbiased = gen.unbiased()
+    pretrain = gen.sample(settings.n_train, seed=derive(seeds.data, 0), split="train")
+    probe_samples = (
+        unbiased.sample(probe.n_train, seed=derive(seeds.data, 1), split="train"),
+        unbiased.sample(probe.n_test, seed=derive(seeds.data, 2), split="test"),
+    )
+    torch.manual_seed(seeds.init)
+    objective_cls = get_objective(cfg["objective"]["name"])
+    model = build_model(objective_cls.architecture, gen.shapes, **cfg["model"]).to(dev)
+    objective = objective_cls(model.dims, **cfg["objective"]["params"]).to(dev)
+    trainer = Trainer(model, objective, settings, dev)
+    augmenters = _generic_augmenters(settings, gen) if settings.augment == "generic" else None
+    batches = Batches(gen, pretrain, settings, objective_cls.n_views, seeds, dev, augmenters)
+    return Parts(gen, unbiased, seeds, probe, model, objective, trainer, batches, probe_samples)
+
+
+def _run(cfg: dict, settings, dev: torch.device, run_dir: Path | None, state: str, progress: bool) -> RunResult:
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    parts = build(cfg, settings, dev)
+    seeds, probe, model, objective = parts.seeds, parts.probe, parts.model, parts.objective
+    trainer, batches, unbiased = parts.trainer, parts.batches, parts.unbiased
+    probe_data = [((to_device(s.x1, dev), to_device(s.x2, dev)), s) for s in parts.probe_samples]
+
+    history: list[pd.DataFrame] = []
+    losses: list[dict] = []
+    metrics: list[dict] = []
+    start, elapsed_before = 0, 0.0
+    if state == "resume":
+        ckpt = load_checkpoint(run_dir / "checkpoint.pt", dev)  # type: ignore[operator]
+        trainer.load_state_dict(ckpt["trainer"])
+        torch.set_rng_state(ckpt["rng"]["torch"])
+        start, losses, metrics, history = ckpt["epoch"], ckpt["losses"], ckpt["metrics"], ckpt["history"]
+        elapsed_before = ckpt["elapsed_s"]
+    if run_dir is not None:
+        write_text(run_dir / "config.toml", config_mod.to_toml(cfg))
+        write_json(run_dir / "env.json", environment(dev, cfg["seed"]))
+        write_text(run_dir / "metrics.jsonl", "".join(json.dumps(_clean(m)) + "\n" for m in metrics))
+
+    def checkpoint(epoch: int) -> None:
+        if run_dir is None:
+            return
+        save_checkpoint(run_dir / "checkpoint.pt", {
+            "trainer": trainer.state_dict(), "epoch": epoch, "rng": {"torch": torch.get_rng_state()},
+            "losses": losses, "metrics": metrics, "history": history,
+            "elapsed_s": elapsed_before + time.perf_counter() - started,
+        })
+
+    def evaluate(epoch: int, epoch_losses: dict[str, float]) -> None:
+        df = _evaluate(model, objective, probe_data, settings, probe, seeds, epoch, trainer.amp)
+        history.append(df)
+        record = {"epoch": epoch, "losses": epoch_losses, "probe": df.drop(columns="epoch").to_dict("records")}
+        metrics.append(_clean(record))
+        if run_dir is not None:
+            with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(metrics[-1]) + "\n")
+
+    eval_epochs = set(settings.eval_epochs())
+    if start == 0:
+        evaluate(0, {})
+        checkpoint(0)
+    bar = tqdm(total=settings.epochs * batches.steps, initial=start * batches.steps, disable=not progress,
+               desc=f"{cfg['objective']['name']} on {cfg['generator']['name']}", unit="step")
+    try:
+        for epoch in range(start + 1, settings.epochs + 1):
+            torch.manual_seed(derive(seeds.init, epoch))
+            means = trainer.train_epoch(batches.epoch(epoch), epoch, bar)
+            losses.extend({"epoch": epoch, "name": k, "value": v} for k, v in means.items())
+            bar.set_postfix(loss=f"{means.get('loss', float('nan')):.3f}")
+            if epoch in eval_epochs:
+                evaluate(epoch, means)
+            if epoch in eval_epochs or epoch % settings.checkpoint_every == 0:
+                checkpoint(epoch)
+    finally:
+        bar.close()
+    result = _result(cfg, run_dir, history, losses, unbiased, elapsed_before + time.perf_counter() - started)
+    if run_dir is not None:
+        write_json(run_dir / "result.json", result.to_json())
+    return result
+
+
+def _generic_augmenters(settings, gen) -> tuple[Any, Any]:
+    from .augment import ImageAugment, VectorAugment
+
+    out = []
+    for shape in gen.shapes:
+        cls = ImageAugment if len(shape) > 1 else VectorAugment
+        out.append(cls(**settings.augment_params))
+    return out[0], out[1]
+
+
+def _result(cfg, run_dir, history, losses, unbiased, elapsed: float) -> RunResult:
+    hist = pd.concat(history, ignore_index=True)
+    floor = hist[hist["epoch"] == 0].set_index("term")["capture"]
+    hist["floor"] = hist["term"].map(floor)
+    order = [c for c in HISTORY_COLUMNS if c in hist.columns]
+    hist = hist[order + [c for c in hist.columns if c not in order]]
+    hist["term"] = pd.Categorical(hist["term"], categories=list(TERMS), ordered=True)
+    hist = hist.sort_values(["epoch", "term"]).reset_index(drop=True)
+    hist["term"] = hist["term"].astype(str)
+    last = hist[hist["epoch"] == hist["epoch"].max()].drop(columns="epoch").reset_index(drop=True)
+    return RunResult(
+        config=cfg,
+        run_dir=run_dir,
+        capture=last,
+        history=hist,
+        losses=pd.DataFrame.from_records(losses, columns=["epoch", "name", "value"]),
+        status=FINISHED,
+        ground_truth=unbiased.ground_truth().as_dict(),
+        feature_dim=int(last["feature_dim"].iloc[0]),
+        elapsed_s=float(elapsed),
+    )

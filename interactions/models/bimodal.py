@@ -1,0 +1,211 @@
+"""Bimodal models: two per-modality encoders and a way to combine them, nothing else.
+
+- ``FusionModel`` (architecture ``"fusion"``, CoMM spec section 2): both modalities become tokens, a
+  transformer fuses the tokens of the kept modalities into Z. ``"1"`` and ``"2"`` are Z with the other
+  modality's tokens dropped; ``"12"`` is Z with both. All requested subsets run as one batched pass.
+- ``LateFusionModel`` (architecture ``"late"``, the baselines of spec section 3): each modality becomes one
+  vector; ``"12"`` is their concatenation.
+
+Both expose ``dims``, ``embed(x1, x2, subsets)`` and ``represent(x1, x2)``. Inputs are float tensors on the
+model's device: vectors ``(B, d)`` or images ``(B, 3, S, S)`` in [0, 1]. Train/eval mode and ``no_grad`` are
+the caller's business.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from interactions.registry import suggest
+
+from .encoders import (
+    ImageEncoder,
+    ImageTokenizer,
+    MLPEncoder,
+    MLPTokenizer,
+    image_backbone,
+    image_size,
+    resolve_encoder,
+)
+from .fusion import TransformerFusion, masks_for
+
+SUBSETS: tuple[str, ...] = ("1", "2", "12")
+ARCHITECTURES: tuple[str, ...] = ("fusion", "late")
+
+
+class BimodalModel(nn.Module):
+    """Base class: ``dims[subset]`` is the width of ``embed(...)[subset]`` for subsets "1", "2", "12"."""
+
+    architecture: str = ""
+    dims: dict[str, int]
+
+    def embed(self, x1: Tensor, x2: Tensor, subsets: Sequence[str] = SUBSETS) -> dict[str, Tensor]:
+        """Embeddings of the requested subsets.
+
+        Args:
+            x1: Shape: (B, *shape_1). x2: Shape: (B, *shape_2).
+            subsets: any of "1", "2", "12".
+
+        Returns:
+            ``{subset: Tensor (B, dims[subset])}``.
+        """
+        raise NotImplementedError
+
+    def represent(self, x1: Tensor, x2: Tensor) -> Tensor:
+        """The ``"12"`` features. Shape: (B, dims["12"])."""
+        return self.embed(x1, x2, ("12",))["12"]
+
+    def forward(self, x1: Tensor, x2: Tensor, subsets: Sequence[str] = SUBSETS) -> dict[str, Tensor]:
+        return self.embed(x1, x2, subsets)
+
+
+def _check_subsets(subsets: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(subsets, str):
+        subsets = (subsets,)
+    for s in subsets:
+        if s not in SUBSETS:
+            raise ValueError(f"unknown subset {s!r}{suggest(str(s), SUBSETS)}; expected one of {SUBSETS}")
+    return tuple(dict.fromkeys(subsets))
+
+
+class FusionModel(BimodalModel):
+    """Two tokenisers and a ``TransformerFusion``; every subset's embedding has width ``width``."""
+
+    architecture = "fusion"
+
+    def __init__(self, tokenizer_1: nn.Module, tokenizer_2: nn.Module, fusion: TransformerFusion) -> None:
+        super().__init__()
+        self.tokenizer_1, self.tokenizer_2, self.fusion = tokenizer_1, tokenizer_2, fusion
+        self.dims = dict.fromkeys(SUBSETS, fusion.width)
+
+    def embed(self, x1: Tensor, x2: Tensor, subsets: Sequence[str] = SUBSETS) -> dict[str, Tensor]:
+        subsets = _check_subsets(subsets)
+        tokens = [self.tokenizer_1(x1), self.tokenizer_2(x2)]  # (B, T_m, W) each, computed once
+        return dict(zip(subsets, self.fusion(tokens, masks_for(subsets))))
+
+
+class LateFusionModel(BimodalModel):
+    """Two vector encoders; ``"12"`` is ``cat([f_1(x_1), f_2(x_2)])``."""
+
+    architecture = "late"
+
+    def __init__(self, encoder_1: nn.Module, encoder_2: nn.Module) -> None:
+        super().__init__()
+        self.encoder_1, self.encoder_2 = encoder_1, encoder_2
+        d1, d2 = encoder_1.out_dim, encoder_2.out_dim
+        self.dims = {"1": d1, "2": d2, "12": d1 + d2}
+
+    def embed(self, x1: Tensor, x2: Tensor, subsets: Sequence[str] = SUBSETS) -> dict[str, Tensor]:
+        subsets = _check_subsets(subsets)
+        f1, f2 = self.encoder_1(x1), self.encoder_2(x2)
+        full = {"1": f1, "2": f2}
+        if "12" in subsets:
+            full["12"] = torch.cat([f1, f2], dim=1)
+        return {s: full[s] for s in subsets}
+
+
+def _check_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"model parameter {name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"model parameter {name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _check_shape(shape: Any, modality: int) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"shape of modality {modality} must be a tuple of ints, got {shape!r}") from None
+    if len(shape) == 1 and shape[0] >= 1:
+        return shape
+    if len(shape) == 3:
+        image_size(shape)
+        return shape
+    raise ValueError(f"shape of modality {modality} must be (d,) or (3, S, S), got {shape}")
+
+
+def build_model(
+    architecture: str,
+    shapes: Sequence[Sequence[int]],
+    *,
+    encoder: str | Sequence[str] = "auto",
+    width: int = 64,
+    n_tokens: int = 8,
+    depth: int = 1,
+    heads: int = 4,
+    mlp_ratio: int = 4,
+    hidden: int = 128,
+    cnn_channels: Sequence[int] = (32, 64, 64),
+    grid: int = 4,
+    normalize_images: bool = True,
+    batched: bool = True,
+) -> BimodalModel:
+    """Build a bimodal model for inputs of ``shapes``.
+
+    Args:
+        architecture: ``"fusion"`` (CoMM) or ``"late"`` (baselines).
+        shapes: ``(shape_1, shape_2)``, each ``(d,)`` for vectors or ``(3, S, S)`` for images.
+        encoder: ``"auto"`` (mlp for vectors, cnn for images), ``"mlp"``, ``"cnn"``, ``"alexnet"``, or a
+            pair of these, one per modality.
+        width: token width and embedding size (fusion), or each modality's vector size (late).
+        n_tokens: tokens per vector modality (fusion; images give ``grid**2`` or 36 AlexNet tokens).
+        depth, heads, mlp_ratio: fusion transformer (CoMM: 1, 8, 4 at width 512).
+        hidden: hidden width of the MLP encoders.
+        cnn_channels: output channels of the strided convs of the ``"cnn"`` backbone.
+        grid: side of the ``"cnn"`` feature map after adaptive pooling.
+        normalize_images: standardise images with the ImageNet mean/std inside the encoder.
+        batched: run all masks in one batched pass (fusion); False = one pass per mask (reference).
+
+    Returns:
+        A ``FusionModel`` or ``LateFusionModel``.
+
+    Raises:
+        ValueError / TypeError: naming the offending parameter.
+    """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"unknown architecture {architecture!r}{suggest(str(architecture), ARCHITECTURES)}; "
+            f"expected one of {ARCHITECTURES}"
+        )
+    if isinstance(shapes, (str, bytes)) or len(shapes) != 2:
+        raise ValueError(f"shapes must be a pair (shape_1, shape_2), got {shapes!r}")
+    shapes = [_check_shape(s, m + 1) for m, s in enumerate(shapes)]
+    encoders = [encoder, encoder] if isinstance(encoder, str) else list(encoder)
+    if len(encoders) != 2 or not all(isinstance(e, str) for e in encoders):
+        raise ValueError(f"encoder must be a name or a pair of names, got {encoder!r}")
+    names = [resolve_encoder(e, s, m + 1) for m, (e, s) in enumerate(zip(encoders, shapes))]
+    for key, value in dict(width=width, n_tokens=n_tokens, depth=depth, heads=heads).items():
+        _check_int(key, value)
+    _check_int("mlp_ratio", mlp_ratio)
+    _check_int("hidden", hidden)
+    _check_int("grid", grid)
+    channels = tuple(_check_int("cnn_channels", c) for c in cnn_channels)
+    if not channels:
+        raise ValueError("model parameter cnn_channels must list at least one channel count")
+    if architecture == "fusion" and width % heads:
+        raise ValueError(f"model parameter width={width} must be divisible by heads={heads}")
+    if architecture == "fusion" and any(len(s) == 3 for s in shapes) and width % 4:
+        raise ValueError(f"model parameter width={width} must be divisible by 4 (2-D sin-cos positions)")
+
+    modules = []
+    for name, shape in zip(names, shapes):
+        if name == "mlp":
+            modules.append(
+                MLPTokenizer(shape[0], hidden, n_tokens, width)
+                if architecture == "fusion"
+                else MLPEncoder(shape[0], hidden, width)
+            )
+        else:
+            backbone = image_backbone(name, channels, grid)
+            cls = ImageTokenizer if architecture == "fusion" else ImageEncoder
+            modules.append(cls(backbone, image_size(shape), width, normalize=normalize_images))
+    if architecture == "fusion":
+        fusion = TransformerFusion(width, depth, heads, mlp_ratio, batched=bool(batched))
+        return FusionModel(modules[0], modules[1], fusion)
+    return LateFusionModel(modules[0], modules[1])
+
+
+__all__ = ["ARCHITECTURES", "SUBSETS", "BimodalModel", "FusionModel", "LateFusionModel", "build_model"]

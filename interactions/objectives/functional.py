@@ -1,0 +1,165 @@
+"""Loss maths of every objective, as pure tensor functions (no modules, no state).
+
+Losses are in **nats** (natural log, as trained); they are training signals, not reported information
+quantities. Rows of the inputs are paired: ``a[k]`` and ``b[k]`` come from the same sample.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+#: logit of removed self-similarities (the official code uses -1e8; exp() of it is exactly 0 in float32)
+_REMOVED = -1e8
+
+
+def _check_pair(a: Tensor, b: Tensor) -> None:
+    if a.ndim != 2 or b.ndim != 2 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"expected paired embeddings (N, D_a), (N, D_b), got {tuple(a.shape)}, {tuple(b.shape)}")
+
+
+def _check_temperature(temperature: float) -> None:
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+
+
+def nt_xent(a: Tensor, b: Tensor, temperature: float = 0.1) -> Tensor:
+    """SimCLR's NT-Xent loss of paired embeddings (Chen et al. 2020, arXiv 2002.05709; CoMM spec 1.4).
+
+    Both inputs are l2-normalised. For anchor ``a_k`` the positive is ``b_k`` and the ``2N - 2`` negatives
+    are ``b_l`` and ``a_l`` for ``l != k`` (likewise for anchor ``b_k``); the loss is the mean over the
+    ``2N`` anchors of ``-log softmax(positive)``. Symmetric in ``(a, b)``.
+
+    Args:
+        a: Shape: (N, D). b: Shape: (N, D).
+        temperature: tau > 0 (0.1 in CoMM).
+
+    Returns:
+        Scalar loss in nats. When every positive cosine similarity is p and every negative one is c the
+        loss is ``-log(e^{p/t} / (e^{p/t} + (2N-2) e^{c/t}))``.
+    """
+    _check_pair(a, b)
+    _check_temperature(temperature)
+    a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
+    n = a.shape[0]
+    eye = torch.eye(n, dtype=torch.bool, device=a.device)
+    s_ab = a @ b.T / temperature  # (N, N)
+    s_aa = (a @ a.T / temperature).masked_fill(eye, _REMOVED)
+    s_bb = (b @ b.T / temperature).masked_fill(eye, _REMOVED)
+    target = torch.arange(n, device=a.device)
+    loss_a = F.cross_entropy(torch.cat([s_ab, s_aa], dim=1), target)  # (N, 2N) rows
+    loss_b = F.cross_entropy(torch.cat([s_ab.T, s_bb], dim=1), target)
+    return (loss_a + loss_b) / 2
+
+
+def retrieval_accuracy(a: Tensor, b: Tensor) -> Tensor:
+    """Top-1 accuracy of retrieving ``b_k`` from ``a_k`` by cosine similarity (CoMM's "ssl_acc").
+
+    Shape: a (N, D), b (N, D) -> scalar in [0, 1].
+    """
+    _check_pair(a, b)
+    sim = F.normalize(a, dim=1) @ F.normalize(b, dim=1).T
+    return (sim.argmax(dim=1) == torch.arange(a.shape[0], device=a.device)).float().mean()
+
+
+def clip_loss(u: Tensor, v: Tensor, logit_scale: Tensor) -> Tensor:
+    """Symmetric CLIP cross-entropy (Radford et al. 2021, arXiv 2103.00020; CoMM spec 3.1).
+
+    ``logits[k, l] = exp(logit_scale) * <u_k, v_l>`` on l2-normalised rows; the loss is
+    ``(CE(rows) + CE(columns)) / 2`` with the diagonal as target. No intra-modal negatives.
+
+    Args:
+        u: Shape: (N, D). v: Shape: (N, D).
+        logit_scale: the *log* of the inverse temperature, a scalar tensor.
+
+    Returns:
+        Scalar loss in nats.
+    """
+    _check_pair(u, v)
+    logits = logit_scale.exp() * F.normalize(u, dim=1) @ F.normalize(v, dim=1).T  # (N, N)
+    target = torch.arange(u.shape[0], device=u.device)
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+def comm_terms(first: Sequence[Tensor], second: Sequence[Tensor], temperature: float = 0.1) -> list[Tensor]:
+    """CoMM's per-term losses, as in the official ``CoMMLoss`` (CoMM spec 1.4).
+
+    ``first = [Z'_1, ..., Z'_n, Z']`` and ``second = [Z''_1, ..., Z''_n, Z'']`` are the projected embeddings
+    of the two augmented views, the full-modality one **last**. Term i (i = 1..n, full) is
+    ``(NT-Xent(Z'_i, Z'') + NT-Xent(Z''_i, Z')) / 2``: each masked embedding is paired with the *other*
+    view's full embedding only (the code's choice, spec 7.10). The full term equals ``NT-Xent(Z', Z'')``.
+
+    Args:
+        first, second: n + 1 tensors each. Shape: (N, D) each.
+        temperature: tau of NT-Xent.
+
+    Returns:
+        The n + 1 term losses (scalars, nats), full term last.
+    """
+    if len(first) != len(second) or len(first) < 1:
+        raise ValueError(f"need the same number (>= 1) of embeddings per view, got {len(first)}, {len(second)}")
+    full_1, full_2 = first[-1], second[-1]
+    terms = [(nt_xent(z1, full_2, temperature) + nt_xent(z2, full_1, temperature)) / 2 for z1, z2 in
+             zip(first[:-1], second[:-1])]
+    terms.append(nt_xent(full_1, full_2, temperature))
+    return terms
+
+
+def comm_loss(
+    first: Sequence[Tensor],
+    second: Sequence[Tensor],
+    temperature: float = 0.1,
+    weights: Sequence[float] | None = None,
+) -> Tensor:
+    """CoMM's total loss ``(1 / (n+1)) * sum_i w_i * L_i`` over the terms of ``comm_terms``.
+
+    With ``weights=None`` all ``w_i = 1``. With weights the sum is still divided by ``n + 1`` and not by
+    ``sum(w)``, exactly as the official code (``mean_i(w_i L_i)``).
+
+    Returns:
+        Scalar loss in nats.
+    """
+    terms = comm_terms(first, second, temperature)
+    if weights is None:
+        return torch.stack(terms).mean()
+    if len(weights) != len(terms):
+        raise ValueError(f"weights must have {len(terms)} entries (unimodal terms, then full), got {weights}")
+    return sum(w * t for w, t in zip(weights, terms)) / len(terms)
+
+
+def nce_bound(scores: Tensor) -> Tensor:
+    """InfoNCE lower bound from a critic's pair scores (FactorCL, Liang et al. 2023; CoMM spec 3.3).
+
+    ``I_hat = mean_k T(a_k, b_k) - mean_k logsumexp_l T(a_l, b_k) + log N``.
+
+    Args:
+        scores: ``scores[l, k] = T(a_l, b_k)``. Shape: (N, N).
+
+    Returns:
+        Scalar, nats (at most log N).
+    """
+    if scores.ndim != 2 or scores.shape[0] != scores.shape[1]:
+        raise ValueError(f"scores must be square (N, N), got {tuple(scores.shape)}")
+    n = scores.shape[0]
+    return scores.diagonal().mean() - torch.logsumexp(scores, dim=0).mean() + math.log(n)
+
+
+def club_bound(scores: Tensor) -> Tensor:
+    """CLUB estimate ``mean T(positive pairs) - mean T(all pairs)`` (Cheng et al. 2020; FactorCL).
+
+    Args:
+        scores: ``scores[l, k] = T(a_l, b_k)``. Shape: (N, N).
+
+    Returns:
+        Scalar, nats.
+    """
+    if scores.ndim != 2 or scores.shape[0] != scores.shape[1]:
+        raise ValueError(f"scores must be square (N, N), got {tuple(scores.shape)}")
+    return scores.diagonal().mean() - scores.mean()
+
+
+__all__ = ["clip_loss", "club_bound", "comm_loss", "comm_terms", "nce_bound", "nt_xent", "retrieval_accuracy"]

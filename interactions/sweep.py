@@ -1,0 +1,610 @@
+"""Resumable, crash-safe sweeps: every combination of a grid of config values and seeds, one tidy table.
+
+A sweep runs ``config + overrides + one grid assignment + seed`` for every assignment of the grid's cross
+product and every seed, each in its own run directory ``out/runs/<run_id>/``. After every finished run the
+tidy results table (one row per run, evaluation epoch and term; columns ``RESULT_COLUMNS`` plus one column
+per grid key, named by the dotted key) is rewritten atomically to ``out/results.parquet`` (when pyarrow is
+installed) and ``out/results.csv``.
+
+Resuming. Rerunning the same command plans the same ``run_id`` values, so:
+
+* a run whose ``result.json`` exists is finished: it is loaded (the run function, called with
+  ``resume=True``, reads the result without training) in the main process and not run again;
+* an interrupted run (``checkpoint.pt`` but no ``result.json``) is started again on the same directory with
+  ``resume=True`` and the run function continues from its checkpoint;
+* a failed run has no ``result.json`` either, so it is retried.
+
+Failures. An exception inside a run is recorded as **one row per term** of ``TERMS`` with ``status =
+"failed"``, the error text (``"TypeName: message"``; the full traceback goes to the run's ``error.txt``),
+``epoch`` missing and every metric NaN; the sweep goes on. ``KeyboardInterrupt`` is not a failure: the
+sweep stops, the table written so far stays intact (every file is written to a temporary name and moved
+into place with ``os.replace``) and the interrupt is re-raised for the caller (the CLI exits with 130).
+
+Run ids. ``run_id`` is the first 10 hex digits of the SHA-256 of the canonical JSON of ``{"config":
+<config as given: name, path string or dict>, "overrides": [...], "grid": {key: value}, "seed": seed}``. It
+depends only on what the command says, so it is stable across reruns and machines, and changes when any of
+those does (``True`` and ``1`` hash differently).
+
+Backends. ``"local"``: ``workers`` processes of a spawn-context ``ProcessPoolExecutor`` (``workers=1`` runs
+in this process), each limited to one torch/BLAS thread so that N workers use N cores. ``"ray"``: the same
+runs as Ray tasks (one CPU each, see ``resources``) on the cluster found by ``ray.init(address="auto")``,
+or a local Ray instance; ``out`` must then be on a file system that every node sees.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import itertools
+import json
+import os
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+from .registry import suggest
+from .types import TERMS
+
+#: Fixed columns of the results table, in order; grid-key columns follow.
+RESULT_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "status",
+    "error",
+    "generator",
+    "objective",
+    "seed",
+    "epoch",
+    "term",
+    "true_bits",
+    "bits",
+    "balanced_accuracy",
+    "capture",
+    "floor",
+    "chance",
+    "feature_dim",
+)
+_HISTORY_COLUMNS = ("epoch", "term", "true_bits", "bits", "balanced_accuracy", "capture", "floor", "chance")
+_BACKENDS = ("local", "ray")
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "PlannedRun",
+    "load_sweep",
+    "parse_grid",
+    "parse_seeds",
+    "plan_runs",
+    "run_id_for",
+    "sweep",
+]
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a sweep: its id, seed, grid assignment and the overrides that realise it."""
+
+    run_id: str
+    seed: int
+    assignment: dict[str, Any]
+    overrides: tuple[str, ...]
+    generator: str
+    objective: str
+
+
+def run_id_for(config: Any, overrides: Sequence[str], assignment: Mapping[str, Any], seed: int) -> str:
+    """The short stable hash that names a run (see the module docstring)."""
+    identity = config if isinstance(config, Mapping) else str(config)
+    payload = {"config": identity, "overrides": list(overrides), "grid": dict(assignment), "seed": int(seed)}
+    text = json.dumps(payload, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def plan_runs(
+    config: Any, grid: Mapping[str, Sequence[Any]], seeds: Sequence[int], overrides: Sequence[str] = ()
+) -> list[PlannedRun]:
+    """Every (grid assignment, seed) as a ``PlannedRun``, grid keys varying slowest, seeds fastest."""
+    keys = list(grid)
+    base_generator, base_objective = base_names(config, overrides)
+    runs = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        assignment = dict(zip(keys, values))
+        generator = str(assignment.get("generator.name", base_generator))
+        objective = str(assignment.get("objective.name", base_objective))
+        extra = tuple(f"{k}={v!r}" for k, v in assignment.items())
+        for seed in seeds:
+            run_id = run_id_for(config, overrides, assignment, seed)
+            runs.append(PlannedRun(run_id, seed, assignment, tuple(overrides) + extra, generator, objective))
+    return runs
+
+
+def sweep(
+    config: Any,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    seeds: Sequence[int] | str | None = None,
+    *,
+    overrides: Sequence[str] | None = None,
+    workers: int = 1,
+    backend: str = "local",
+    out: str | os.PathLike[str],
+    progress: bool = True,
+    run_fn: Callable[..., Any] | None = None,
+    resources: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Run every grid assignment x seed, resumably, and return the tidy results table.
+
+    Args:
+        config: a base config (shipped name, TOML path or dict) when ``grid`` is given; when ``grid`` is
+            None, a sweep definition (name under ``interactions/configs/sweeps`` or a TOML path, see
+            ``load_sweep``) whose grid, seeds and overrides are used (``seeds`` and ``overrides`` given
+            here replace / extend them).
+        grid: dotted config key -> list of values, e.g. ``{"objective.name": ["comm", "cross"]}``.
+        seeds: list of ints or a ``parse_seeds`` string such as ``"0-4"``.
+        overrides: ``"dotted.key=value"`` strings applied to every run, before the grid assignment.
+        workers: local worker processes (1 = in this process); with Ray, the cap on runs in flight
+            (1 = no cap, Ray schedules by CPUs).
+        backend: ``"local"`` or ``"ray"``.
+        out: sweep directory (created); runs go to ``out/runs/<run_id>/``.
+        progress: show a tqdm bar (runs done, ETA).
+        run_fn: the function that runs one experiment, ``interactions.experiment.run`` by default; must be
+            importable by name (module-level) when ``workers > 1`` or with Ray.
+        resources: Ray resources per run, default ``{"num_cpus": 1}`` (e.g. add ``"num_gpus": 1``).
+
+    Returns:
+        The results table of all planned runs (``RESULT_COLUMNS`` + grid-key columns), in plan order.
+
+    Raises:
+        ValueError: bad grid, seeds, workers or backend (named in the message).
+        KeyboardInterrupt: re-raised after the table of the finished runs has been written.
+    """
+    if grid is None:
+        config, grid, file_seeds, file_overrides = load_sweep(config)
+        seeds = file_seeds if seeds is None else seeds
+        overrides = [*file_overrides, *(overrides or [])]
+    grid = _check_grid(grid)
+    seeds = parse_seeds(seeds) if isinstance(seeds, str) else _check_seeds(seeds)
+    overrides = [str(o) for o in (overrides or [])]
+    if backend not in _BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(_BACKENDS)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if run_fn is None:
+        from .experiment import run as run_fn
+
+    out = Path(out)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    runs = plan_runs(config, grid, seeds, overrides)
+    _write_manifest(out, config, grid, seeds, overrides, runs)
+    table = _Table(out, runs, list(grid))
+    finished = [r for r in runs if (_run_dir(out, r) / "result.json").exists()]
+    pending = [r for r in runs if r not in finished]
+    for run in finished:  # loaded, not trained: the run function reads result.json
+        table.add(run, _run_one(run_fn, config, run, str(_run_dir(out, run)), limit_threads=False))
+    table.write()
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(runs), initial=len(finished), disable=not progress, desc="sweep", unit="run")
+
+    def on_done(run: PlannedRun, rows: pd.DataFrame) -> None:
+        table.add(run, rows)
+        table.write()
+        bar.update(1)
+        bar.set_postfix(failed=table.n_failed, refresh=False)
+
+    try:
+        if backend == "ray":
+            _execute_ray(run_fn, config, pending, out, workers, on_done, resources)
+        else:
+            _execute_local(run_fn, config, pending, out, workers, on_done)
+    finally:
+        bar.close()
+    return table.frame()
+
+
+def _parse_value(text: str) -> Any:
+    """A Python literal (``ast.literal_eval``) or, failing that, the stripped text itself."""
+    text = text.strip()
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes: ``"1,[2,3],'a,b'"`` -> ``["1", "[2,3]", "'a,b'"]``."""
+    parts, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
+    """Parse ``--grid`` items ``"dotted.key=v1,v2,..."`` into ``{key: [values]}``.
+
+    Values are Python literals where they parse (``1``, ``0.5``, ``True``, ``[1, 2]``), text otherwise;
+    commas inside brackets or quotes do not split.
+
+    Example:
+        >>> parse_grid(["objective.name=comm,cross", "generator.params.synergy=1,2"])
+        {'objective.name': ['comm', 'cross'], 'generator.params.synergy': [1, 2]}
+
+    Raises:
+        ValueError: an item without ``=``, an empty key or value, a key given twice or a repeated value.
+    """
+    if isinstance(items, str):
+        items = [items]
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = str(item).partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"grid item {item!r} must look like 'dotted.key=v1,v2'")
+        if key in grid:
+            raise ValueError(f"grid key {key!r} given twice ({item!r})")
+        parts = _split_top_level(values)
+        if any(not p.strip() for p in parts):
+            raise ValueError(f"grid item {item!r} has an empty value")
+        grid[key] = [_parse_value(p) for p in parts]
+    return _check_grid(grid)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Parse ``"0-4"`` (inclusive), ``"0,2,5"``, ``"7"`` or a mix (``"0-2,9"``) into a list of seeds.
+
+    Raises:
+        ValueError: anything else (a negative seed, a reversed range, a repeat), naming the input.
+    """
+    seeds: list[int] = []
+    for part in str(text).split(","):
+        first, dash, last = part.strip().partition("-")
+        try:
+            lo = int(first)
+            hi = int(last) if dash else lo
+        except ValueError:
+            raise ValueError(f"bad seeds {text!r}: {part.strip()!r} is not 'N' or 'A-B'") from None
+        if hi < lo:
+            raise ValueError(f"bad seeds {text!r}: range {part.strip()!r} is reversed")
+        seeds.extend(range(lo, hi + 1))
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"bad seeds {text!r}: a seed repeats")
+    return seeds
+
+
+_SWEEPS_DIR = Path(__file__).parent / "configs" / "sweeps"
+_SWEEP_KEYS = ("config", "grid", "seeds", "overrides", "description")
+
+
+def load_sweep(
+    name_or_path: str | os.PathLike[str],
+) -> tuple[Any, dict[str, list[Any]], list[int], list[str]]:
+    """Read a sweep definition: a name under ``interactions/configs/sweeps/`` or a TOML path.
+
+    The file has top-level ``config`` (base config name or path; a relative ``.toml`` path is taken
+    relative to the sweep file), ``seeds`` (``"42-46"`` or a list), optional ``overrides`` (list of
+    ``"key=value"``) and ``description``, and a ``[grid]`` table of quoted dotted keys -> lists.
+
+    Returns:
+        ``(config, grid, seeds, overrides)``, ready for ``sweep``.
+    """
+    path = Path(name_or_path)
+    if not path.is_file():
+        shipped = sorted(p.stem for p in _SWEEPS_DIR.glob("*.toml"))
+        path = _SWEEPS_DIR / f"{Path(name_or_path).stem}.toml"
+        if not path.is_file():
+            raise ValueError(
+                f"unknown sweep {str(name_or_path)!r}{suggest(str(name_or_path), shipped)}; "
+                f"shipped: {', '.join(shipped)} (or give a TOML path)"
+            )
+    with open(path, "rb") as handle:
+        spec = tomllib.load(handle)
+    unknown = [k for k in spec if k not in _SWEEP_KEYS]
+    if unknown:
+        raise ValueError(
+            f"sweep file {str(path)!r}: unknown key {unknown[0]!r}{suggest(unknown[0], _SWEEP_KEYS)}"
+        )
+    for key in ("config", "grid", "seeds"):
+        if key not in spec:
+            raise ValueError(f"sweep file {str(path)!r} lacks {key!r}")
+    config = spec["config"]
+    if isinstance(config, str) and config.endswith(".toml") and not Path(config).is_absolute():
+        config = str((path.parent / config).resolve())
+    seeds = spec["seeds"]
+    seeds = parse_seeds(seeds) if isinstance(seeds, str) else _check_seeds(seeds)
+    overrides = spec.get("overrides", [])
+    if not isinstance(overrides, list) or not all(isinstance(o, str) and "=" in o for o in overrides):
+        raise ValueError(
+            f"sweep file {str(path)!r}: overrides must be a list of 'key=value', got {overrides!r}"
+        )
+    return config, _check_grid(spec["grid"]), seeds, overrides
+
+
+def base_names(config: Any, overrides: Sequence[str] = ()) -> tuple[str, str]:
+    """Best-effort (generator name, objective name) of a config before running it ("" when unknown).
+
+    Used only to label failed runs; successful runs take the names from the resolved config.
+    """
+    tree: Mapping[str, Any] = {}
+    if isinstance(config, Mapping):
+        tree = config
+    else:
+        path = Path(config)
+        if not path.is_file():
+            path = Path(__file__).parent / "configs" / f"{path.stem}.toml"
+        try:
+            with open(path, "rb") as handle:
+                tree = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError):
+            tree = {}
+    names = {s: str((tree.get(s) or {}).get("name", "")) for s in ("generator", "objective")}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        if key.strip() in ("generator.name", "objective.name"):
+            names[key.strip().split(".")[0]] = str(_parse_value(value))
+    return names["generator"], names["objective"]
+
+
+def _check_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    if not isinstance(grid, Mapping):
+        raise TypeError(f"grid must be a mapping of dotted key -> list of values, got {grid!r}")
+    checked = {}
+    for key, values in grid.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"grid key must be a non-empty string, got {key!r}")
+        if key in RESULT_COLUMNS:
+            raise ValueError(f"grid key {key!r} clashes with a results column; seeds go in `seeds`")
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
+            raise ValueError(f"grid values for {key!r} must be a non-empty list, got {values!r}")
+        reprs = [repr(v) for v in values]
+        if len(set(reprs)) != len(reprs):
+            raise ValueError(f"grid values for {key!r} repeat: {list(values)!r}")
+        checked[key] = list(values)
+    return checked
+
+
+def _check_seeds(seeds: Iterable[int] | None) -> list[int]:
+    if seeds is None:
+        raise ValueError("seeds are required, e.g. [0, 1, 2] or '0-2'")
+    seeds = list(seeds)
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0]
+    if not seeds or bad:
+        raise ValueError(f"seeds must be a non-empty list of ints >= 0, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds repeat: {seeds!r}")
+    return [int(s) for s in seeds]
+
+
+def _run_dir(out: Path, run: PlannedRun) -> Path:
+    return out / "runs" / run.run_id
+
+
+def _limit_threads() -> None:
+    """One compute thread per worker process, so that N workers use N cores."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
+    import sys
+
+    if "torch" in sys.modules:  # otherwise torch reads OMP_NUM_THREADS when the run imports it
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _run_one(
+    run_fn: Callable[..., Any], config: Any, run: PlannedRun, run_dir: str, limit_threads: bool = True
+) -> pd.DataFrame:
+    """Run (or load) one run and return its rows; an ``Exception`` becomes failure rows."""
+    if limit_threads:
+        _limit_threads()
+    try:
+        result = run_fn(
+            config,
+            overrides=list(run.overrides),
+            seed=run.seed,
+            out=Path(run_dir),
+            resume=True,
+            progress=False,
+        )
+        return _result_rows(run, result)
+    except Exception as err:  # recorded and the sweep goes on; KeyboardInterrupt passes through
+        _atomic_write_text(Path(run_dir) / "error.txt", traceback.format_exc())
+        return _failed_rows(run, err)
+
+
+def _result_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
+    history = result.history
+    missing = [c for c in _HISTORY_COLUMNS if c not in history.columns]
+    if missing:
+        raise ValueError(f"run history lacks columns {missing}; has {list(history.columns)}")
+    rows = history.copy()
+    if "feature_dim" not in rows:
+        rows["feature_dim"] = np.nan
+    resolved = getattr(result, "config", None) or {}
+    rows["run_id"] = run.run_id
+    rows["status"] = str(getattr(result, "status", "ok"))
+    rows["error"] = ""
+    rows["generator"] = str(resolved.get("generator", {}).get("name", run.generator))
+    rows["objective"] = str(resolved.get("objective", {}).get("name", run.objective))
+    rows["seed"] = run.seed
+    for key, value in run.assignment.items():
+        rows[key] = value
+    return rows
+
+
+def _failed_rows(run: PlannedRun, err: BaseException) -> pd.DataFrame:
+    rows = pd.DataFrame({"term": list(TERMS)})
+    rows["run_id"] = run.run_id
+    rows["status"] = "failed"
+    rows["error"] = f"{type(err).__name__}: {err}"
+    rows["generator"] = run.generator
+    rows["objective"] = run.objective
+    rows["seed"] = run.seed
+    rows["epoch"] = pd.NA
+    for column in RESULT_COLUMNS[8:]:
+        rows[column] = np.nan
+    for key, value in run.assignment.items():
+        rows[key] = value
+    return rows
+
+
+class _Table:
+    """Rows of the runs done so far, written in plan order with atomic replaces."""
+
+    def __init__(self, out: Path, runs: list[PlannedRun], grid_keys: list[str]) -> None:
+        self.out, self.runs, self.grid_keys = out, runs, grid_keys
+        self.rows: dict[str, pd.DataFrame] = {}
+
+    @property
+    def n_failed(self) -> int:
+        return sum(bool((r["status"] == "failed").any()) for r in self.rows.values())
+
+    def add(self, run: PlannedRun, rows: pd.DataFrame) -> None:
+        self.rows[run.run_id] = rows
+
+    def frame(self) -> pd.DataFrame:
+        columns = [*RESULT_COLUMNS, *self.grid_keys]
+        parts = [self.rows[r.run_id] for r in self.runs if r.run_id in self.rows]
+        parts = [p.dropna(axis=1, how="all") for p in parts]  # all-NaN blocks would sway concat dtypes
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        frame = pd.concat(parts, ignore_index=True).reindex(columns=columns)
+        frame["epoch"] = frame["epoch"].astype("Int64")
+        frame["seed"] = frame["seed"].astype("int64")
+        frame["error"] = frame["error"].astype(object).fillna("").astype(str)
+        for column in RESULT_COLUMNS[8:]:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        for key in self.grid_keys:
+            frame[key] = _normalise_column(frame[key])
+        return frame
+
+    def write(self) -> None:
+        frame = self.frame()
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            _atomic_write(self.out / "results.parquet", lambda p: frame.to_parquet(p, index=False))
+        _atomic_write(self.out / "results.csv", lambda p: frame.to_csv(p, index=False))
+
+
+def _normalise_column(values: pd.Series) -> pd.Series:
+    """Grid values as one parquet-friendly type: bools, numbers, or text (``repr`` of anything else)."""
+    items = list(values)
+    if all(isinstance(v, (bool, np.bool_)) for v in items):
+        return pd.Series(items, index=values.index, dtype=bool)
+    if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in items):
+        return pd.to_numeric(values)
+    return pd.Series([v if isinstance(v, str) else repr(v) for v in items], index=values.index, dtype=str)
+
+
+def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write through ``write(tmp)`` then ``os.replace`` onto ``path``; never leaves ``path`` half-written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda p: p.write_text(text))
+
+
+def _write_manifest(out: Path, config: Any, grid: dict, seeds: list[int], overrides: list[str], runs) -> None:
+    manifest = {
+        "config": config if isinstance(config, Mapping) else str(config),
+        "grid": grid,
+        "seeds": seeds,
+        "overrides": overrides,
+        "runs": [{"run_id": r.run_id, "seed": r.seed, "grid": r.assignment} for r in runs],
+    }
+    _atomic_write_text(out / "sweep.json", json.dumps(manifest, indent=2, default=repr) + "\n")
+
+
+def _execute_local(run_fn, config, pending: list[PlannedRun], out: Path, workers: int, on_done) -> None:
+    if workers == 1 or len(pending) <= 1:
+        for run in pending:
+            on_done(run, _run_one(run_fn, config, run, str(_run_dir(out, run)), limit_threads=False))
+        return
+    import multiprocessing
+
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(pending)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_limit_threads,
+    )
+    try:
+        futures = {pool.submit(_run_one, run_fn, config, r, str(_run_dir(out, r))): r for r in pending}
+        for future in as_completed(futures):
+            run = futures[future]
+            try:
+                rows = future.result()
+            except Exception as err:  # the worker itself died (e.g. killed for memory)
+                rows = _failed_rows(run, err)
+            on_done(run, rows)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        # Running workers would otherwise be joined at exit; their runs resume from checkpoints.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        raise
+    pool.shutdown(wait=True)
+
+
+def _execute_ray(run_fn, config, pending, out: Path, workers: int, on_done, resources) -> None:
+    try:
+        import ray
+    except ImportError as err:
+        raise ImportError(
+            "backend='ray' needs Ray, an optional extra: pip install 'comm-interactions[ray]'"
+        ) from err
+    if not ray.is_initialized():
+        try:
+            ray.init(address="auto")  # an existing cluster
+        except (ConnectionError, RuntimeError, ValueError):
+            ray.init()  # none there: a local Ray instance
+    task = ray.remote(_run_one).options(**dict(resources or {"num_cpus": 1}))
+    cap = workers if workers > 1 else len(pending)
+    queue = list(pending)
+    in_flight: dict[Any, PlannedRun] = {}
+    try:
+        while queue or in_flight:
+            while queue and len(in_flight) < cap:
+                run = queue.pop(0)
+                in_flight[task.remote(run_fn, config, run, str(_run_dir(out, run)))] = run
+            done, _ = ray.wait(list(in_flight), num_returns=1)
+            for ref in done:
+                run = in_flight.pop(ref)
+                try:
+                    rows = ray.get(ref)
+                except Exception as err:  # task or node lost
+                    rows = _failed_rows(run, err)
+                on_done(run, rows)
+    except BaseException:
+        for ref in in_flight:
+            ray.cancel(ref, force=True)
+        raise

@@ -1,0 +1,192 @@
+"""The per-term probe: known answers on synthetic features, agreement with sklearn, invariants, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import check_grad
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score, log_loss
+
+from estimators.capture import CAPTURE_COLUMNS, capture
+from estimators.probe import LogisticProbe, _loss_and_grad, balanced_accuracy, probe_term
+from interactions.types import TERMS, BimodalSample, InteractionSpec
+
+
+def make_sample(targets: dict[str, np.ndarray], spec: InteractionSpec | None = None) -> BimodalSample:
+    """A BimodalSample whose modalities are placeholders; only targets and spec matter to the probe."""
+    n = len(next(iter(targets.values())))
+    spec = spec or InteractionSpec(1.0, 1.0, 1.0, 1.0)
+    zeros = np.zeros((n, 1), np.float32)
+    return BimodalSample(zeros, zeros, {t: np.asarray(targets[t], np.int64) for t in TERMS}, {}, spec)
+
+
+def uniform_labels(n: int, n_classes: tuple[int, ...], seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {t: rng.integers(0, k, n) for t, k in zip(TERMS, n_classes)}
+
+
+def one_hot(y: np.ndarray, k: int) -> np.ndarray:
+    return np.eye(k)[y]
+
+
+def test_exact_term_is_fully_captured_and_noise_is_not():
+    # Redundancy (4 classes, 2 bits) and unique_1 (2 classes) are one-hot coded in z: the probe reads them
+    # exactly. unique_2 and synergy are independent of z: bits ~ 0. n_train = n_test = 1000, so the plug-in
+    # H(T) of the test labels is within ~0.01 bit of log2 K and a probe at C = 1e4 has CE < ~0.05 bit.
+    n, rng = 2000, np.random.default_rng(1)
+    labels = uniform_labels(n, (4, 2, 3, 2), seed=2)
+    z = np.hstack(
+        [3 * one_hot(labels["redundancy"], 4), one_hot(labels["unique_1"], 2), rng.normal(size=(n, 8))]
+    )
+    spec = InteractionSpec(2.0, 1.0, math.log2(3), 1.0)
+    sample = make_sample(labels, spec)
+    df = capture(
+        z[:1000], sample.subset(slice(0, 1000)), z_test=z[1000:], sample_test=sample.subset(slice(1000, None))
+    )
+    assert list(df.columns) == list(CAPTURE_COLUMNS)
+    assert list(df["term"]) == list(TERMS)
+    got = df.set_index("term")
+    for term in ("redundancy", "unique_1"):
+        assert got.loc[term, "balanced_accuracy"] == 1.0
+        assert got.loc[term, "capture"] == pytest.approx(1.0, abs=0.05)
+    for term, k in (("unique_2", 3), ("synergy", 2)):
+        # independent features: |bits| below 0.02 bit at n = 1000 (the prior-only probe's CE exceeds
+        # H(T_test) by the KL between train and test label frequencies, ~1e-3 bit), accuracy near chance.
+        assert abs(got.loc[term, "bits"]) < 0.02
+        assert got.loc[term, "balanced_accuracy"] == pytest.approx(1 / k, abs=0.06)
+        assert got.loc[term, "chance"] == pytest.approx(1 / k)
+    assert (got["feature_dim"] == z.shape[1]).all()
+    assert np.allclose(got["bits"], got["entropy_bits"] - got["cross_entropy_bits"])
+
+
+def test_xor_is_invisible_to_a_linear_probe_until_the_product_is_a_feature():
+    # The spec's additive-form argument: with features [s1, s2] (+-1 coded) every linear logit is
+    # a*s1 + b*s2 + c and cannot separate s1 XOR s2; adding s1*s2 makes it linear.
+    n, rng = 2000, np.random.default_rng(3)
+    s1, s2 = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    labels = {"redundancy": s1, "unique_1": s2, "unique_2": rng.integers(0, 2, n), "synergy": s1 ^ s2}
+    sample = make_sample(labels)
+    a, b = 2.0 * s1 - 1, 2.0 * s2 - 1
+    linear = capture(np.column_stack([a, b]), sample, terms=("synergy",), random_state=0).iloc[0]
+    assert abs(linear["bits"]) < 0.02
+    # Accuracy is not at chance: a line can cut off one of the four corners, which gives balanced accuracy
+    # 3/4 on XOR with near-uniform probabilities (hence ~0 bits). It can do no better than that.
+    assert linear["balanced_accuracy"] <= 0.75 + 0.03
+    product = capture(np.column_stack([a, b, a * b]), sample, terms=("synergy",), random_state=0).iloc[0]
+    assert product["balanced_accuracy"] == 1.0
+    assert product["bits"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_probe_matches_sklearn_logistic_regression_at_the_same_C():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 5))
+    y = np.argmax(x[:, :3] + 0.8 * rng.normal(size=(300, 3)), axis=1)
+    for c in (0.01, 1.0, 100.0):
+        ours = LogisticProbe(c, tol=1e-10, max_iter=5000).fit(x, y)
+        ref = LogisticRegression(C=c, tol=1e-10, max_iter=5000).fit(x, y)
+        np.testing.assert_allclose(ours.predict_proba(x), ref.predict_proba(x), atol=1e-5)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-3 * max(1.0, np.abs(ref.coef_).max()))
+
+
+def test_gradient_is_the_derivative_of_the_loss():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(50, 4)), rng.integers(0, 3, 50)
+    params = rng.normal(size=4 * 3 + 3)
+    err = check_grad(
+        lambda p: _loss_and_grad(p, x, y, 3, 0.1)[0], lambda p: _loss_and_grad(p, x, y, 3, 0.1)[1], params
+    )
+    assert err < 1e-5
+
+
+def test_balanced_accuracy_and_cross_entropy_match_sklearn():
+    rng = np.random.default_rng(6)
+    y_true, y_pred = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
+    y_true[:5] = 7  # a rare class with a gap in the codes
+    assert balanced_accuracy(y_true, y_pred) == pytest.approx(balanced_accuracy_score(y_true, y_pred))
+    x = rng.normal(size=(200, 3))
+    probe = LogisticProbe(1.0).fit(x, y_true)
+    ce_bits, _ = probe.score_bits(x, y_true)
+    assert ce_bits == pytest.approx(
+        log_loss(y_true, probe.predict_proba(x), labels=probe.classes_) / math.log(2)
+    )
+
+
+def test_selected_C_is_the_best_on_the_holdout_path():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 3, 600)
+    x = one_hot(y, 3) + 1.5 * rng.normal(size=(600, 3))
+    score = probe_term(x[:400], y[:400], x[400:], y[400:], random_state=0)
+    assert score.C == min(score.path, key=score.path.get)
+    acc = probe_term(x[:400], y[:400], x[400:], y[400:], selection="balanced_accuracy", random_state=0)
+    assert acc.C == max(acc.path, key=acc.path.get)
+
+
+def test_same_inputs_give_the_same_numbers_and_random_state_matters():
+    n = 600
+    labels = uniform_labels(n, (2, 3, 2, 4), seed=8)
+    z = np.column_stack([labels[t] for t in TERMS]) + np.random.default_rng(9).normal(size=(n, 4))
+    sample = make_sample(labels)
+    first = capture(z, sample, random_state=3)
+    pd.testing.assert_frame_equal(first, capture(z, sample, random_state=3))
+    assert not first["bits"].equals(capture(z, sample, random_state=4)["bits"])
+    assert (first["n_train"] + first["n_test"] == n).all()
+    # stratified per term: each class's test share is round(0.3 * count)
+    assert first["n_test"].between(0.3 * n - 4, 0.3 * n + 4).all()
+
+
+def test_result_is_invariant_to_feature_scale_and_accepts_torch():
+    torch = pytest.importorskip("torch")
+    n = 500
+    labels = uniform_labels(n, (2, 2, 3, 2), seed=10)
+    z = np.column_stack([labels[t] for t in TERMS]) + np.random.default_rng(11).normal(size=(n, 4))
+    sample = make_sample(labels)
+    base = capture(z, sample)
+    scaled = capture(z * np.array([1e-3, 10.0, 1.0, 250.0]) + 7.0, sample)
+    np.testing.assert_allclose(base["bits"], scaled["bits"], atol=1e-6)
+    np.testing.assert_allclose(capture(torch.tensor(z, dtype=torch.float64), sample)["bits"], base["bits"])
+
+
+def test_single_class_term_and_zero_true_bits():
+    n = 400
+    labels = uniform_labels(n, (2, 2, 2, 2), seed=12)
+    labels["synergy"] = np.zeros(n, np.int64)
+    z = np.random.default_rng(13).normal(size=(n, 3))
+    df = capture(z, make_sample(labels, InteractionSpec(1.0, 1.0, 1.0, 0.0))).set_index("term")
+    assert df.loc["synergy", "bits"] == 0.0
+    assert math.isnan(df.loc["synergy", "balanced_accuracy"])
+    assert math.isnan(df.loc["synergy", "capture"])
+    assert df.loc["synergy", "chance"] == 1.0
+
+
+def test_bad_input_is_rejected_with_a_clear_error():
+    n = 100
+    labels = uniform_labels(n, (2, 2, 2, 2), seed=14)
+    sample = make_sample(labels)
+    z = np.random.default_rng(15).normal(size=(n, 3))
+    with pytest.raises(ValueError, match="rows"):
+        capture(z[:-1], sample)
+    with pytest.raises(ValueError, match="shape"):
+        capture(z[:, 0], sample)
+    nan_z = z.copy()
+    nan_z[4, 1] = np.nan
+    with pytest.raises(ValueError, match="row 4, column 1"):
+        capture(nan_z, sample)
+    with pytest.raises(ValueError, match="both"):
+        capture(z, sample, z_test=z)
+    with pytest.raises(ValueError, match="did you mean 'synergy'"):
+        capture(z, sample, terms=("synergie",))
+    with pytest.raises(TypeError, match="BimodalSample"):
+        capture(z, labels)
+    with pytest.raises(ValueError, match="features"):
+        capture(z, sample, z_test=z[:, :2], sample_test=sample)
+    other = dict(labels, redundancy=labels["redundancy"] + 5)
+    with pytest.raises(ValueError, match="do not occur"):
+        capture(z, sample, z_test=z, sample_test=make_sample(other), terms=("redundancy",))
+    with pytest.raises(ValueError, match="C must be"):
+        LogisticProbe(-1.0).fit(z, labels["redundancy"])
+    with pytest.raises(ValueError, match="selection"):
+        probe_term(z, labels["synergy"], z, labels["synergy"], selection="accuracy")

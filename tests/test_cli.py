@@ -1,0 +1,72 @@
+"""The command line, in-process through ``interactions.cli.main(argv)``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from interactions import cli
+
+TINY_SET = [
+    "--set", "model.width=16", "--set", "model.hidden=16", "--set", "model.n_tokens=2", "--set", "model.heads=2",
+    "--set", "train.n_train=128", "--set", "train.batch_size=64", "--set", "train.epochs=1",
+    "--set", "probe.n_train=128", "--set", "probe.n_test=128", "--set", "probe.Cs=[1.0]",
+]
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("generators", {"xor", "trifeature"}),
+    ("objectives", {"comm", "cross", "cross_self", "simclr", "factorcl", "supervised"}),
+    ("configs", {"xor", "trifeature_cpu", "trifeature_paper"}),
+])
+def test_list(capsys, kind, expected):
+    assert cli.main(["list", kind]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{kind}:"
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert expected <= set(rows)
+    assert all(len(line.split()) > 1 for line in rows.values())  # every entry has a description
+
+
+def test_list_everything_and_estimators(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for kind in cli.LIST_KINDS:
+        assert f"{kind}:" in out
+    assert cli.list_entries("estimators")
+
+
+def test_run_prints_the_capture_table_and_writes_the_run_dir(capsys, tmp_path):
+    out = tmp_path / "run"
+    code = cli.main(["run", "xor", *TINY_SET, "--seed", "3", "--device", "cpu", "--out", str(out), "--quiet"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "objective 'comm' on generator 'xor', seed 3" in text
+    header = next(line for line in text.splitlines() if line.split()[:1] == ["term"])
+    assert header.split() == ["term", "balanced_accuracy", "bits", "true_bits", "capture", "floor", "chance",
+                              "feature_dim"]
+    for term in ("redundancy", "unique_1", "unique_2", "synergy"):
+        assert any(line.split()[:1] == [term] for line in text.splitlines())
+    saved = json.loads((out / "result.json").read_text())
+    assert saved["config"]["seed"] == 3 and saved["config"]["train"]["epochs"] == 1
+
+
+def test_config_errors_exit_2_with_the_key(capsys):
+    assert cli.main(["run", "xor", "--set", "train.epochz=1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "train.epochz" in err and "did you mean 'epochs'" in err
+
+
+def test_bad_subcommand_is_an_argparse_error():
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["fly"])
+    assert exc.value.code == 2
+
+
+def test_python_dash_m_lists_objectives():
+    out = subprocess.run([sys.executable, "-m", "interactions", "list", "objectives"], capture_output=True,
+                         text=True, check=True, timeout=120)
+    assert "comm" in out.stdout and out.stdout.startswith("objectives:")

@@ -1,0 +1,188 @@
+"""``interactions.run`` end to end on tiny xor configs: result tables, determinism, run directory, resume."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from interactions import TERMS, experiment, training
+from interactions.config import TrainSettings
+
+TINY = {
+    "name": "tiny",
+    "seed": 5,
+    "generator": {"name": "xor", "params": {"redundancy": 1, "unique_1": 1, "unique_2": 1, "synergy": 1}},
+    "objective": {"name": "comm"},
+    "model": {"width": 16, "hidden": 16, "n_tokens": 2, "heads": 2},
+    "train": {"n_train": 128, "epochs": 2, "batch_size": 64, "eval_every": 1, "device": "cpu", "lr": 1e-3},
+    "probe": {"n_train": 128, "n_test": 128, "Cs": [0.1, 1.0]},
+}
+
+
+def tiny_run(*overrides: str, **kwargs):
+    return experiment.run(TINY, list(overrides), progress=False, **kwargs)
+
+
+def params_of(run_dir) -> dict[str, torch.Tensor]:
+    return training.load_checkpoint(run_dir / "checkpoint.pt", torch.device("cpu"))["trainer"]["model"]
+
+
+@pytest.mark.parametrize(
+    ("objective", "extra"),
+    [("comm", []), ("cross", []), ("factorcl", []), ("supervised", ["objective.params.target=synergy"])],
+)
+def test_run_end_to_end(objective, extra):
+    result = tiny_run(f"objective.name={objective}", *extra)
+    assert result.status == "finished" and result.run_dir is None
+    cap = result.capture
+    assert list(cap.columns[:8]) == list(experiment.CAPTURE_COLUMNS)
+    assert list(cap["term"]) == list(TERMS)
+    assert np.allclose(cap["true_bits"], 1.0)  # one bit per term, from the unbiased generator's spec
+    assert np.allclose(cap["capture"], cap["bits"] / cap["true_bits"])
+    assert result.feature_dim == cap["feature_dim"].iloc[0] > 0
+    hist = result.history
+    assert list(hist.columns[:9]) == list(experiment.HISTORY_COLUMNS)
+    assert sorted(hist["epoch"].unique()) == [0, 1, 2]
+    epoch0 = hist[hist["epoch"] == 0].set_index("term")
+    # the floor is the capture of the untrained model (epoch 0), on every row of the term
+    for term in TERMS:
+        assert (hist.loc[hist["term"] == term, "floor"] == epoch0.loc[term, "capture"]).all()
+    assert (cap.set_index("term")["floor"] == epoch0["capture"]).all()
+    assert set(result.losses["epoch"]) == {1, 2} and "loss" in set(result.losses["name"])
+    assert np.isfinite(result.losses["value"]).all()
+
+
+def test_same_seed_same_numbers_and_other_seed_differs():
+    a, b = tiny_run(), tiny_run()
+    pd.testing.assert_frame_equal(a.history, b.history)
+    pd.testing.assert_frame_equal(a.losses, b.losses)
+    c = tiny_run("seed=6")
+    assert not np.array_equal(a.losses["value"].to_numpy(), c.losses["value"].to_numpy())
+
+
+def test_run_leaves_global_torch_rng_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    tiny_run("train.epochs=1")
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_run_directory_contents_and_reload(tmp_path):
+    out = tmp_path / "run"
+    result = tiny_run(out=out)
+    assert {p.name for p in out.iterdir()} == {"config.toml", "env.json", "metrics.jsonl", "checkpoint.pt",
+                                             "result.json"}
+    env = json.loads((out / "env.json").read_text())
+    assert env["seed"] == 5 and env["device"] == "cpu" and env["torch"] == torch.__version__
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["epoch"] for m in lines] == [0, 1, 2]
+    assert lines[0]["losses"] == {} and "loss" in lines[2]["losses"]
+    assert [row["term"] for row in lines[2]["probe"]] == list(TERMS)
+    saved = json.loads((out / "result.json").read_text())
+    assert saved["status"] == "finished" and saved["config"] == result.config
+    # a finished directory is loaded, not retrained
+    again = tiny_run(out=out)
+    pd.testing.assert_frame_equal(again.capture, result.capture, check_dtype=False)
+    pd.testing.assert_frame_equal(again.history, result.history, check_dtype=False)
+    assert again.elapsed_s == pytest.approx(result.elapsed_s)
+    with pytest.raises(ValueError, match="different config"):
+        tiny_run("train.lr=0.01", out=out)
+
+
+class _Crash(RuntimeError):
+    pass
+
+
+def test_resume_after_crash_gives_identical_results(tmp_path, monkeypatch):
+    """3 epochs straight == 1 epoch, a crash, then a resumed run to 3 epochs (CPU, bit for bit)."""
+    straight = tiny_run("train.epochs=3", "train.eval_every=2", out=tmp_path / "straight")
+
+    real_save = training.save_checkpoint
+
+    def crash_after_epoch_1(path, state):
+        real_save(path, state)
+        if state["epoch"] == 1:
+            raise _Crash("simulated crash")
+
+    monkeypatch.setattr(experiment, "save_checkpoint", crash_after_epoch_1)
+    with pytest.raises(_Crash):
+        tiny_run("train.epochs=3", "train.eval_every=2", out=tmp_path / "resumed")
+    assert not (tmp_path / "resumed" / "result.json").exists()
+    monkeypatch.setattr(experiment, "save_checkpoint", real_save)
+    resumed = tiny_run("train.epochs=3", "train.eval_every=2", out=tmp_path / "resumed")
+
+    pd.testing.assert_frame_equal(resumed.capture, straight.capture)
+    pd.testing.assert_frame_equal(resumed.history, straight.history)
+    pd.testing.assert_frame_equal(resumed.losses, straight.losses)
+    a, b = params_of(tmp_path / "straight"), params_of(tmp_path / "resumed")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    lines = (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [0, 2, 3]
+
+
+def test_restart_ignores_a_finished_directory(tmp_path):
+    out = tmp_path / "run"
+    tiny_run("train.epochs=1", out=out)
+    other = tiny_run("train.epochs=1", "train.lr=0.01", out=out, resume=False)
+    assert json.loads((out / "result.json").read_text())["config"]["train"]["lr"] == 0.01
+    assert other.config["train"]["lr"] == 0.01
+
+
+def test_generic_augment_and_per_batch_views_run():
+    generic = tiny_run("train.augment=generic", "train.epochs=1")
+    per_batch = tiny_run("train.views_per=batch", "train.epochs=1")
+    per_epoch = tiny_run("train.epochs=1")
+    for r in (generic, per_batch):
+        assert np.isfinite(r.losses["value"]).all()
+    # epoch-0 evaluation does not depend on how views are drawn
+    pd.testing.assert_frame_equal(per_batch.history[per_batch.history.epoch == 0],
+                                  per_epoch.history[per_epoch.history.epoch == 0])
+
+
+def test_biased_pretraining_probes_the_unbiased_distribution():
+    result = tiny_run("generator.params.bias=0.9", "train.epochs=1")
+    assert result.config["generator"]["params"]["bias"] == 0.9
+    # the probe's true bits come from the unbiased generator: one full bit of synergy
+    assert result.capture.set_index("term").loc["synergy", "true_bits"] == pytest.approx(1.0)
+    assert result.ground_truth["synergy"] == pytest.approx(1.0)
+
+
+def test_weight_decay_groups_follow_spec_5():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4), torch.nn.Linear(4, 2))
+    groups = training.param_groups({"m": model}, 0.1, exclude={id(model[2].weight)})
+    decay, plain = groups
+    assert decay["weight_decay"] == 0.1 and plain["weight_decay"] == 0.0
+    assert [p.shape for p in decay["params"]] == [torch.Size([4, 4])]  # only the first Linear's weight
+    assert {id(p) for p in plain["params"]} == {id(model[0].bias), id(model[1].weight), id(model[1].bias),
+                                                id(model[2].bias)}
+
+
+def test_seeds_are_independent_streams():
+    s = training.Seeds.from_seed(0)
+    values = [s.data, s.init, s.augment, s.order, s.probe]
+    assert len(set(values)) == 5 and s == training.Seeds.from_seed(0) and s != training.Seeds.from_seed(1)
+    assert training.derive(1, 2, 3) == training.derive(1, 2, 3) != training.derive(1, 3, 2)
+
+
+def test_batches_are_a_seeded_permutation_without_the_incomplete_last_batch():
+    import generators
+
+    gen = generators.make("xor")
+    sample = gen.sample(150, seed=0)
+    settings = TrainSettings(n_train=150, batch_size=64)
+    batches = training.Batches(gen, sample, settings, 2, training.Seeds.from_seed(0), torch.device("cpu"))
+    assert batches.steps == 2
+    order = batches.order(1)
+    assert sorted(order) == list(range(150)) and not np.array_equal(order, batches.order(2))
+    steps = list(batches.epoch(1))
+    assert len(steps) == 2
+    for step, (views, targets) in enumerate(steps):
+        idx = order[step * 64 : (step + 1) * 64]
+        assert len(views) == 2 and all(v[0].shape == (64, *gen.shapes[0]) for v in views)
+        assert torch.equal(targets["synergy"], torch.as_tensor(sample.targets["synergy"][idx]))
+        assert not torch.equal(views[0][0], views[1][0])  # two independent views

@@ -1,0 +1,268 @@
+"""Sweeps: grid parsing, the results table, resuming after an interrupt, failures, parallel workers."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interactions.sweep import (
+    RESULT_COLUMNS,
+    load_sweep,
+    parse_grid,
+    parse_seeds,
+    plan_runs,
+    run_id_for,
+    sweep,
+)
+from interactions.types import TERMS
+
+EPOCHS = 2  # evaluations at epochs 0, 1, 2
+
+
+def _overrides_dict(overrides):
+    import ast
+
+    return {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in overrides)}
+
+
+def fake_run(
+    config,
+    overrides=None,
+    *,
+    seed=None,
+    device=None,
+    out=None,
+    resume=True,
+    progress=True,
+    fail_objective=None,
+    interrupt_on=None,
+    log=None,
+):
+    """A fast stand-in for ``interactions.experiment.run`` with the same run-directory contract."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    params = _overrides_dict(overrides or [])
+    objective = params.get("objective.name", "comm")
+    resolved = {"generator": {"name": "xor"}, "objective": {"name": objective}, "seed": seed}
+    if resume and (out / "result.json").exists():
+        history = pd.DataFrame(json.loads((out / "result.json").read_text())["history"])
+        return SimpleNamespace(config=resolved, history=history, status="ok", run_dir=out)
+    resumed = resume and (out / "checkpoint.json").exists()
+    lines = []
+    if log is not None:
+        with open(log, "a") as handle:
+            handle.write(f"{'resume' if resumed else 'train'} {out.name}\n")
+        lines = Path(log).read_text().splitlines()
+    if objective == fail_objective:
+        raise RuntimeError(f"boom in {objective}")
+    if interrupt_on is not None and len(lines) == interrupt_on:
+        (out / "checkpoint.json").write_text("{}")
+        raise KeyboardInterrupt
+    synergy = params.get("generator.params.synergy", 1)
+    rows = []
+    for epoch in range(EPOCHS + 1):
+        for k, term in enumerate(TERMS):
+            capture = 0.1 * epoch + 0.01 * k + 0.001 * seed + 0.1 * len(objective) / 10 + 0.05 * synergy
+            rows.append(
+                dict(epoch=epoch, term=term, balanced_accuracy=0.5 + capture / 4, bits=capture * synergy)
+                | dict(true_bits=float(synergy), capture=capture, floor=0.05 * synergy, chance=0.5)
+                | dict(feature_dim=8)
+            )
+    history = pd.DataFrame(rows)
+    (out / "result.json").write_text(json.dumps({"history": rows}))
+    return SimpleNamespace(config=resolved, history=history, status="ok", run_dir=out)
+
+
+GRID = {"objective.name": ["comm", "cross"], "generator.params.synergy": [1, 2]}
+SEEDS = [0, 1]
+
+
+def _sweep(out, **kwargs):
+    return sweep("xor", GRID, SEEDS, out=out, progress=False, **kwargs)
+
+
+def test_parse_grid_values_and_errors():
+    grid = parse_grid(["objective.name=comm,cross", "generator.params.synergy=1,2", "x=[1, 2],'a,b',True"])
+    assert grid == {
+        "objective.name": ["comm", "cross"],
+        "generator.params.synergy": [1, 2],
+        "x": [[1, 2], "a,b", True],
+    }
+    for bad in (["objective.name"], ["=1,2"], ["a=1,,2"], ["a=1,1"], ["a=1", "a=2"]):
+        with pytest.raises(ValueError, match="a|objective|="):
+            parse_grid(bad)
+
+
+def test_parse_seeds():
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert parse_seeds("42-46") == [42, 43, 44, 45, 46]
+    assert parse_seeds("0,2,5") == [0, 2, 5]
+    assert parse_seeds("0-1,7") == [0, 1, 7]
+    for bad in ("4-0", "a", "1,1", "", "-3"):
+        with pytest.raises(ValueError, match="bad seeds"):
+            parse_seeds(bad)
+
+
+def test_run_ids_are_stable_and_distinct():
+    runs = plan_runs("xor", GRID, SEEDS)
+    assert len(runs) == 8 and len({r.run_id for r in runs}) == 8
+    assert [r.run_id for r in plan_runs("xor", GRID, SEEDS)] == [r.run_id for r in runs]
+    assert run_id_for("xor", [], {"a": True}, 0) != run_id_for("xor", [], {"a": 1}, 0)
+    assert run_id_for("xor", [], {"a": 1}, 0) != run_id_for("xor", ["train.epochs=1"], {"a": 1}, 0)
+    assert runs[0].overrides == ("objective.name='comm'", "generator.params.synergy=1")
+
+
+def test_sweep_writes_tidy_table(tmp_path):
+    table = _sweep(tmp_path, run_fn=fake_run)
+    assert list(table.columns) == [*RESULT_COLUMNS, *GRID]
+    assert len(table) == 8 * (EPOCHS + 1) * len(TERMS)
+    assert (table["status"] == "ok").all() and (table["error"] == "").all()
+    assert not table.duplicated(["run_id", "epoch", "term"]).any()
+    counts = table.groupby(["objective", "generator.params.synergy", "seed"]).size()
+    assert (counts == (EPOCHS + 1) * len(TERMS)).all() and len(counts) == 8
+    # grid columns carry each run's assignment, and the metrics are the run's own
+    row = table[(table["objective"] == "cross") & (table["generator.params.synergy"] == 2)]
+    row = row[(row["seed"] == 1) & (row["epoch"] == 2) & (row["term"] == "synergy")].iloc[0]
+    assert row["capture"] == pytest.approx(0.2 + 0.03 + 0.001 + 0.05 + 0.1)
+    assert row["objective.name"] == "cross"
+    on_disk = pd.read_csv(tmp_path / "results.csv")
+    assert len(on_disk) == len(table)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), table)
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == sorted(table["run_id"].unique())
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_interrupted_sweep_resumes_to_the_same_table(tmp_path):
+    reference = _sweep(tmp_path / "ref", run_fn=fake_run)
+    log = tmp_path / "log.txt"
+    interrupted = functools.partial(fake_run, interrupt_on=3, log=str(log))
+    with pytest.raises(KeyboardInterrupt):
+        _sweep(tmp_path / "s", run_fn=interrupted)
+    partial = pd.read_csv(tmp_path / "s" / "results.csv")
+    assert partial["run_id"].nunique() == 2  # the two finished runs, intact
+    resumed = _sweep(tmp_path / "s", run_fn=functools.partial(fake_run, log=str(log)))
+    pd.testing.assert_frame_equal(resumed, reference)
+    assert not resumed.duplicated(["run_id", "epoch", "term"]).any()
+    events = log.read_text().split()[0::2]
+    # runs 1-2 trained once and not again, run 3 interrupted then resumed from its checkpoint, 4-8 trained
+    assert events == ["train"] * 3 + ["resume"] + ["train"] * 5
+    again = _sweep(tmp_path / "s", run_fn=functools.partial(fake_run, log=str(log)))
+    pd.testing.assert_frame_equal(again, reference)
+    assert len(log.read_text().splitlines()) == 9  # a third call trains nothing
+
+
+def test_failed_run_is_recorded_and_others_finish(tmp_path):
+    table = _sweep(tmp_path, run_fn=functools.partial(fake_run, fail_objective="cross"))
+    failed = table[table["objective"] == "cross"]
+    assert (failed["status"] == "failed").all() and failed["run_id"].nunique() == 4
+    assert len(failed) == 4 * len(TERMS)  # one row per term, no epochs
+    assert failed["error"].str.contains("RuntimeError: boom in cross").all()
+    assert (
+        failed["epoch"].isna().all() and failed[["capture", "bits", "balanced_accuracy"]].isna().all().all()
+    )
+    ok = table[table["objective"] == "comm"]
+    assert (ok["status"] == "ok").all() and len(ok) == 4 * (EPOCHS + 1) * len(TERMS)
+    run_dir = tmp_path / "runs" / failed["run_id"].iloc[0]
+    assert "boom in cross" in (run_dir / "error.txt").read_text()
+    # a rerun retries the failed runs
+    retried = _sweep(tmp_path, run_fn=fake_run)
+    assert (retried["status"] == "ok").all()
+
+
+def _importable_fake_run(monkeypatch):
+    """``fake_run`` from a module that spawned workers can import by name (pytest's importlib mode
+    gives this file a name they cannot import); workers inherit ``sys.path`` from this process."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    return importlib.import_module("test_sweep").fake_run
+
+
+def test_parallel_workers_give_the_same_table(tmp_path, monkeypatch):
+    serial = _sweep(tmp_path / "a", run_fn=fake_run)
+    parallel = _sweep(tmp_path / "b", run_fn=_importable_fake_run(monkeypatch), workers=2)
+    pd.testing.assert_frame_equal(parallel, serial)
+
+
+def test_bad_arguments_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="backend"):
+        _sweep(tmp_path, run_fn=fake_run, backend="slurm")
+    with pytest.raises(ValueError, match="workers"):
+        _sweep(tmp_path, run_fn=fake_run, workers=0)
+    with pytest.raises(ValueError, match="seed"):
+        sweep("xor", {"seed": [1, 2]}, [0], out=tmp_path, run_fn=fake_run)
+    with pytest.raises(ValueError, match="non-empty list"):
+        sweep("xor", {"objective.name": "comm"}, [0], out=tmp_path, run_fn=fake_run)
+
+
+def test_shipped_sweep_files_load():
+    config, grid, seeds, overrides = load_sweep("trifeature_paper")
+    assert config == "trifeature_paper" and seeds == [42, 43, 44, 45, 46] and overrides == []
+    assert grid == {
+        "objective.name": ["cross", "cross_self", "factorcl", "comm"],
+        "generator.params.biased": [False, True],
+    }
+    assert load_sweep("xor")[1]["objective.name"][0] == "comm"
+    assert load_sweep("trifeature_cpu")[0] == "trifeature_cpu"
+    with pytest.raises(ValueError, match="did you mean 'xor'"):
+        load_sweep("xorr")
+
+
+def test_sweep_definition_file_drives_a_sweep(tmp_path):
+    spec = tmp_path / "mine.toml"
+    spec.write_text('config = "xor"\nseeds = "3-4"\n[grid]\n"objective.name" = ["comm"]\n')
+    table = sweep(str(spec), out=tmp_path / "out", progress=False, run_fn=fake_run)
+    assert sorted(table["seed"].unique()) == [3, 4] and set(table["objective"]) == {"comm"}
+    spec.write_text('config = "xor"\nseed = 1\n[grid]\n"objective.name" = ["comm"]\n')
+    with pytest.raises(ValueError, match="did you mean 'seeds'"):
+        load_sweep(spec)
+
+
+@pytest.mark.slow
+def test_ray_backend_matches_local(tmp_path, monkeypatch):
+    pytest.importorskip("ray")
+    local = _sweep(tmp_path / "a", run_fn=fake_run)
+    remote = _sweep(tmp_path / "b", run_fn=_importable_fake_run(monkeypatch), backend="ray", workers=2)
+    pd.testing.assert_frame_equal(remote, local)
+
+
+def test_real_run_on_tiny_xor(tmp_path):
+    experiment = pytest.importorskip(
+        "interactions.experiment", reason="interactions.experiment not written yet"
+    )
+    del experiment
+    table = sweep(
+        "xor",
+        {"objective.name": ["cross"]},
+        [0],
+        overrides=TINY_XOR,
+        out=tmp_path,
+        progress=False,
+    )
+    assert (table["status"] != "failed").all(), table["error"].iloc[0]
+    assert set(table["term"]) == set(TERMS) and list(table["epoch"].unique()) == [0, 1]
+    assert (table["generator"] == "xor").all() and (table["objective"] == "cross").all()
+    assert np.isfinite(table["capture"].where(table["true_bits"] > 0, 0)).all()
+    before = os.path.getmtime(tmp_path / "runs" / table["run_id"].iloc[0] / "result.json")
+    again = sweep("xor", {"objective.name": ["cross"]}, [0], overrides=TINY_XOR, out=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(again, table)
+    assert os.path.getmtime(tmp_path / "runs" / table["run_id"].iloc[0] / "result.json") == before
+
+
+#: Small enough that one run trains and probes in a few seconds on one CPU core.
+TINY_XOR: list[str] = [
+    "train.epochs=1",
+    "train.n_train=256",
+    "train.eval_every=1",
+    "train.device='cpu'",
+    "probe.n_train=256",
+    "probe.n_test=128",
+    "model.width=16",
+    "model.hidden=32",
+]
