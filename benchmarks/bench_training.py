@@ -22,6 +22,7 @@ import time
 import torch
 
 from interactions import config as config_mod
+from interactions.devices import resolve_device
 from interactions.experiment import build
 from interactions.training import Batches
 
@@ -34,8 +35,8 @@ WORKLOADS: dict[str, list[str]] = {
 def _parts(name: str, extra: list[str], device: str):
     cfg = config_mod.resolve(name, [*WORKLOADS[name], *extra, "objective.name=comm"], device=device)
     settings = config_mod.TrainSettings(**cfg["train"])
-    dev = torch.device(settings.device if settings.device != "auto" else "cpu")
-    with torch.random.fork_rng(devices=[]):
+    dev = resolve_device(settings.device)
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         parts = build(cfg, settings, dev)
     return parts, settings
 
@@ -60,7 +61,9 @@ def time_views(parts, settings, mode: str) -> float:
     import dataclasses
 
     s = dataclasses.replace(settings, views_per=mode)
-    b = Batches(parts.generator, parts.batches.sample, s, parts.batches.n_views, parts.seeds, parts.trainer.device)
+    b = Batches(
+        parts.generator, parts.batches.sample, s, parts.batches.n_views, parts.seeds, parts.trainer.device
+    )
     start = time.perf_counter()
     for _ in b.epoch(1):
         pass
@@ -87,15 +90,29 @@ def main(argv: list[str] | None = None) -> None:
         med = {b: statistics.median(t) for b, t in times.items()}
         parts, settings = variants[True]
         view_epoch, view_batch = time_views(parts, settings, "epoch"), time_views(parts, settings, "batch")
-        rows.append((name, batch, batch / med[True], batch / med[False], med[False] / med[True],
-                     view_epoch, view_batch, parts.batches.steps))
-    header = (f"{'workload':<16}{'batch':>6}{'batched samples/s':>19}{'per-mask samples/s':>20}{'speed-up':>10}"
-              f"{'views/epoch s (1 call)':>24}{'(per batch)':>13}{'steps':>7}")
+        rows.append(
+            (
+                name,
+                batch,
+                batch / med[True],
+                batch / med[False],
+                med[False] / med[True],
+                view_epoch,
+                view_batch,
+                parts.batches.steps,
+            )
+        )
+    header = (
+        f"{'workload':<16}{'batch':>6}{'batched samples/s':>19}{'per-mask samples/s':>20}{'speed-up':>10}"
+        f"{'views/epoch s (1 call)':>24}{'(per batch)':>13}{'steps':>7}"
+    )
     print(header)
     print("-" * len(header))
     for name, batch, fast, slow, ratio, v_epoch, v_batch, steps in rows:
-        print(f"{name:<16}{batch:>6}{fast:>19.0f}{slow:>20.0f}{ratio:>9.2f}x{v_epoch:>24.3f}{v_batch:>13.3f}"
-              f"{steps:>7}")
+        print(
+            f"{name:<16}{batch:>6}{fast:>19.0f}{slow:>20.0f}{ratio:>9.2f}x{v_epoch:>24.3f}{v_batch:>13.3f}"
+            f"{steps:>7}"
+        )
 
 
 if __name__ == "__main__":

@@ -62,14 +62,22 @@ def _one(job: tuple, config: str, extra: list[str], out: Path, threads: int) -> 
     torch.set_num_threads(threads)
     protocol, objective, seed, overrides = job
     start = time.perf_counter()
-    result = run(config, [*overrides, *extra], seed=seed, out=out / protocol / objective / f"seed{seed}",
-                 progress=False)
+    result = run(
+        config,
+        [*overrides, *extra],
+        seed=seed,
+        out=out / protocol / objective / f"seed{seed}",
+        progress=False,
+    )
     cap = result.capture[["term", "capture", "floor", "balanced_accuracy", "bits", "true_bits"]].copy()
     cap.insert(0, "seed", seed)
     cap.insert(0, "objective", objective)
     cap.insert(0, "protocol", protocol)
-    print(f"  {protocol:<9}{objective:<11}seed {seed}: {time.perf_counter() - start:6.1f} s "
-          f"(trained {result.elapsed_s:.1f} s)", flush=True)
+    print(
+        f"  {protocol:<9}{objective:<11}seed {seed}: {time.perf_counter() - start:6.1f} s "
+        f"(trained {result.elapsed_s:.1f} s)",
+        flush=True,
+    )
     return cap
 
 
@@ -81,29 +89,54 @@ def check_claims(mean: pd.DataFrame) -> list[tuple[str, bool, str]]:
 
     out = []
     vals = {o: get("unbiased", o, "redundancy") for o in SSL_OBJECTIVES}
-    out.append(("every objective keeps redundancy (capture >= 0.9)", all(v >= 0.9 for v in vals.values()),
-                ", ".join(f"{o} {v:.2f}" for o, v in vals.items())))
+    out.append(
+        (
+            "every objective keeps redundancy (capture >= 0.9)",
+            all(v >= 0.9 for v in vals.values()),
+            ", ".join(f"{o} {v:.2f}" for o, v in vals.items()),
+        )
+    )
 
     for term in UNIQUE:
         cross, cross_floor = get("unbiased", "cross", term), get("unbiased", "cross", term, "floor")
         cs, comm = get("unbiased", "cross_self", term), get("unbiased", "comm", term)
         ok = cross <= cross_floor + 0.05 and cross <= cs - 0.2 and cross <= comm - 0.2
-        out.append((f"Cross does not learn {term} (<= floor + 0.05, >= 0.2 below Cross+Self and CoMM)", ok,
-                    f"cross {cross:.2f} (floor {cross_floor:.2f}), cross_self {cs:.2f}, comm {comm:.2f}"))
+        out.append(
+            (
+                f"Cross does not learn {term} (<= floor + 0.05, >= 0.2 below Cross+Self and CoMM)",
+                ok,
+                f"cross {cross:.2f} (floor {cross_floor:.2f}), cross_self {cs:.2f}, comm {comm:.2f}",
+            )
+        )
         for o in ("cross_self", "comm"):
             cap, floor = get("unbiased", o, term), get("unbiased", o, term, "floor")
-            out.append((f"{o} learns {term} (capture >= floor + 0.1)", cap >= floor + 0.1,
-                        f"{cap:.2f} vs floor {floor:.2f}"))
+            out.append(
+                (
+                    f"{o} learns {term} (capture >= floor + 0.1)",
+                    cap >= floor + 0.1,
+                    f"{cap:.2f} vs floor {floor:.2f}",
+                )
+            )
 
     for o in ("cross", "cross_self"):
         cap = get("biased", o, "synergy")
         out.append((f"{o} holds no synergy (capture <= 0.05, biased)", cap <= 0.05, f"{cap:.3f}"))
     comm, acc = get("biased", "comm", "synergy"), get("biased", "comm", "synergy", "balanced_accuracy")
     cs = get("biased", "cross_self", "synergy")
-    out.append(("CoMM captures synergy (capture >= 0.15, balanced accuracy >= 0.65, biased)",
-                comm >= 0.15 and acc >= 0.65, f"capture {comm:.2f}, balanced accuracy {acc:.2f}"))
-    out.append(("CoMM synergy >= Cross+Self synergy + 0.1 (biased)", comm >= cs + 0.1,
-                f"comm {comm:.2f}, cross_self {cs:.2f}"))
+    out.append(
+        (
+            "CoMM captures synergy (capture >= 0.15, balanced accuracy >= 0.65, biased)",
+            comm >= 0.15 and acc >= 0.65,
+            f"capture {comm:.2f}, balanced accuracy {acc:.2f}",
+        )
+    )
+    out.append(
+        (
+            "CoMM synergy >= Cross+Self synergy + 0.1 (biased)",
+            comm >= cs + 0.1,
+            f"comm {comm:.2f}, cross_self {cs:.2f}",
+        )
+    )
     sup = get("unbiased", "supervised", "synergy")
     out.append(("supervised on the synergy target: capture >= 0.9", sup >= 0.9, f"{sup:.2f}"))
     return out
@@ -122,9 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split(",")]
     out = Path(args.out)
     jobs = plan(seeds, args.bias)
-    print(f"{len(jobs)} runs of config {args.config!r} (seeds {seeds}, bias {args.bias}) into {out}", flush=True)
+    print(
+        f"{len(jobs)} runs of config {args.config!r} (seeds {seeds}, bias {args.bias}) into {out}", flush=True
+    )
     start = time.perf_counter()
-    threads = 1 if args.workers > 1 else max(1, int(os.environ.get("OMP_NUM_THREADS", "0")) or os.cpu_count() or 1)
+    threads = (
+        1 if args.workers > 1 else max(1, int(os.environ.get("OMP_NUM_THREADS", "0")) or os.cpu_count() or 1)
+    )
     if args.workers > 1:
         with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
             frames = list(pool.map(_one, jobs, *zip(*[(args.config, args.set, out, threads)] * len(jobs))))
@@ -134,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"done in {time.perf_counter() - start:.0f} s")
 
     mean = table.groupby(["protocol", "objective", "term"], sort=False)[
-        ["capture", "floor", "balanced_accuracy"]].mean()
+        ["capture", "floor", "balanced_accuracy"]
+    ].mean()
     std = table.groupby(["protocol", "objective", "term"], sort=False)["capture"].std()
     shown = mean.assign(capture_sd=std)[["capture", "capture_sd", "floor", "balanced_accuracy"]]
     with pd.option_context("display.width", 140, "display.max_rows", 200):

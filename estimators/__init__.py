@@ -52,3 +52,10 @@ ESTIMATORS: dict[str, Callable[..., Any]] = {
     "smile": smile_mi_bits,
     "pid": decompose_representation,
 }
+
+# Exact discrete PID (estimators/pid.py, broja.py, pid_measures.py, canonical.py) and k-means codes.
+from .discretize import discretize  # noqa: E402
+from .pid import PIDResult, pid, pid_from_samples  # noqa: E402
+from .pid_measures import MEASURES as PID_MEASURES  # noqa: E402
+
+__all__ += ["PIDResult", "PID_MEASURES", "discretize", "pid", "pid_from_samples"]

@@ -90,7 +90,7 @@ class Generator(abc.ABC):
     def shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Per-sample shape of x1 and of x2 (e.g. ``((32,), (32,))`` or ``((3, 32, 32), (3, 32, 32))``)."""
 
-    def unbiased(self) -> "Generator":
+    def unbiased(self) -> Generator:
         """The generator of the unbiased evaluation distribution (probes always use it)."""
         if "bias" in {f.name for f in dataclasses.fields(self)}:  # type: ignore[arg-type]
             return dataclasses.replace(self, bias=0.0)  # type: ignore[type-var]

@@ -90,7 +90,9 @@ class VectorAugment:
         scale = _uniform((x.shape[0], 1), low, high, generator, x.device).to(x.dtype)
         out = x * scale
         if self.noise_std:
-            out = out + self.noise_std * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            out = out + self.noise_std * torch.randn(
+                x.shape, generator=generator, device=x.device, dtype=x.dtype
+            )
         if self.mask_prob:
             keep = torch.rand(x.shape, generator=generator, device=x.device) >= self.mask_prob
             out = out * keep
@@ -115,7 +117,9 @@ def rgb_to_hsv(x: Tensor) -> Tensor:
     rc, gc, bc = (maxc - r) / safe, (maxc - g) / safe, (maxc - b) / safe
     hue = torch.where(maxc == r, bc - gc, torch.where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
     hue = torch.where(delta > 0, (hue / 6.0) % 1.0, torch.zeros_like(hue))
-    sat = torch.where(maxc > 0, delta / torch.where(maxc > 0, maxc, torch.ones_like(maxc)), torch.zeros_like(maxc))
+    sat = torch.where(
+        maxc > 0, delta / torch.where(maxc > 0, maxc, torch.ones_like(maxc)), torch.zeros_like(maxc)
+    )
     return torch.stack([hue, sat, maxc], dim=1)
 
 
@@ -170,8 +174,12 @@ def gaussian_blur(x: Tensor, sigma: Tensor, radius: int) -> Tensor:
     kernel = torch.exp(-(pos**2) / (2 * sigma.to(x.dtype).view(-1, 1) ** 2))  # (B, k)
     kernel = (kernel / kernel.sum(dim=1, keepdim=True)).repeat_interleave(c, dim=0)  # (B*C, k)
     flat = x.reshape(1, n * c, h, w)
-    flat = F.conv2d(F.pad(flat, (radius, radius, 0, 0), mode="reflect"), kernel.view(n * c, 1, 1, -1), groups=n * c)
-    flat = F.conv2d(F.pad(flat, (0, 0, radius, radius), mode="reflect"), kernel.view(n * c, 1, -1, 1), groups=n * c)
+    flat = F.conv2d(
+        F.pad(flat, (radius, radius, 0, 0), mode="reflect"), kernel.view(n * c, 1, 1, -1), groups=n * c
+    )
+    flat = F.conv2d(
+        F.pad(flat, (0, 0, radius, radius), mode="reflect"), kernel.view(n * c, 1, -1, 1), groups=n * c
+    )
     return flat.view(n, c, h, w)
 
 
@@ -205,7 +213,9 @@ class ImageAugment:
     flip_prob: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1):
+        if self.size is not None and (
+            isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1
+        ):
             raise ValueError(f"size must be a positive int or None, got {self.size!r}")
         _check_range("crop_scale", self.crop_scale, 0.0, 1.0)
         if self.crop_scale[1] <= 0:
@@ -225,7 +235,9 @@ class ImageAugment:
     def __call__(self, x: Tensor, generator: torch.Generator) -> Tensor:
         """Shape: (B, 3, H, W) -> (B, 3, size, size) (or (B, 3, H, W)), same dtype and device."""
         if x.ndim != 4 or x.shape[1] != 3 or not x.is_floating_point():
-            raise ValueError(f"ImageAugment needs float RGB images (B, 3, H, W) in [0, 1], got {x.dtype} {tuple(x.shape)}")
+            raise ValueError(
+                f"ImageAugment needs float RGB images (B, 3, H, W) in [0, 1], got {x.dtype} {tuple(x.shape)}"
+            )
         _check_generator(x, generator)
         n, dev = x.shape[0], x.device
 
@@ -310,4 +322,12 @@ def make_augment(shape: tuple[int, ...], **params: Any) -> VectorAugment | Image
     raise ValueError(f"no augmentation for modality shape {shape}; expected (d,) or (3, S, S)")
 
 
-__all__ = ["ImageAugment", "VectorAugment", "gaussian_blur", "grayscale", "hsv_to_rgb", "make_augment", "rgb_to_hsv"]
+__all__ = [
+    "ImageAugment",
+    "VectorAugment",
+    "gaussian_blur",
+    "grayscale",
+    "hsv_to_rgb",
+    "make_augment",
+    "rgb_to_hsv",
+]

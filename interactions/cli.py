@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 LIST_KINDS: tuple[str, ...] = ("generators", "objectives", "configs", "estimators")
 
@@ -60,8 +62,20 @@ def _seed_everything(seed: int) -> None:
 
 def format_capture(df: Any) -> str:
     """The capture table as aligned text (term, accuracy, bits, true bits, capture, floor, ...)."""
-    cols = [c for c in ("term", "balanced_accuracy", "bits", "true_bits", "capture", "floor", "chance",
-                        "feature_dim") if c in df.columns]
+    cols = [
+        c
+        for c in (
+            "term",
+            "balanced_accuracy",
+            "bits",
+            "true_bits",
+            "capture",
+            "floor",
+            "chance",
+            "feature_dim",
+        )
+        if c in df.columns
+    ]
     return df[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
@@ -69,11 +83,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .experiment import run
 
     _seed_everything(args.seed if args.seed is not None else 0)
-    result = run(args.config, overrides=args.set, seed=args.seed, device=args.device, out=args.out,
-                 resume=not args.restart, progress=not args.quiet)
+    result = run(
+        args.config,
+        overrides=args.set,
+        seed=args.seed,
+        device=args.device,
+        out=args.out,
+        resume=not args.restart,
+        progress=not args.quiet,
+    )
     cfg = result.config
-    print(f"{cfg['name']}: objective {cfg['objective']['name']!r} on generator {cfg['generator']['name']!r}, "
-          f"seed {cfg['seed']}, feature dim {result.feature_dim}, {result.elapsed_s:.1f} s")
+    print(
+        f"{cfg['name']}: objective {cfg['objective']['name']!r} on generator {cfg['generator']['name']!r}, "
+        f"seed {cfg['seed']}, feature dim {result.feature_dim}, {result.elapsed_s:.1f} s"
+    )
     print(format_capture(result.capture))
     if result.run_dir is not None:
         print(f"run directory: {result.run_dir}")
@@ -94,8 +117,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import parse_grid, parse_seeds, sweep
 
-    table = sweep(args.config, parse_grid(args.grid or []), parse_seeds(args.seeds), overrides=args.set,
-                  workers=args.workers, backend=args.backend, out=args.out, progress=not args.quiet)
+    # without --grid, CONFIG is a sweep definition (interactions/configs/sweeps or a TOML path)
+    grid = parse_grid(args.grid) if args.grid else None
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else (None if grid is None else [0])
+    table = sweep(
+        args.config,
+        grid,
+        seeds,
+        overrides=args.set,
+        workers=args.workers,
+        backend=args.backend,
+        out=args.out,
+        progress=not args.quiet,
+    )
     print(f"{len(table)} rows written to {args.out}")
     return 0
 
@@ -103,7 +137,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from reports import write_report
 
-    out = args.out if args.out is not None else args.results
+    results = Path(args.results)
+    out = args.out if args.out is not None else (results if results.is_dir() else results.parent) / "report"
     paths = write_report(args.results, out)
     for name, path in paths.items():
         print(f"{name}: {path}")
@@ -116,9 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run_p = sub.add_parser("run", help="train one config and print its capture table")
-    run_p.add_argument("config", help="a shipped config name (see 'interactions list configs') or a TOML path")
-    run_p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config key, e.g. objective.name=cross (repeatable)")
+    run_p.add_argument(
+        "config", help="a shipped config name (see 'interactions list configs') or a TOML path"
+    )
+    run_p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. objective.name=cross (repeatable)",
+    )
     run_p.add_argument("--seed", type=int, default=None, help="replace the config's seed")
     run_p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:1 ...")
     run_p.add_argument("--out", default=None, help="run directory (resumed if it exists)")
@@ -131,10 +173,17 @@ def build_parser() -> argparse.ArgumentParser:
     list_p.set_defaults(func=_cmd_list)
 
     sweep_p = sub.add_parser("sweep", help="run a grid of configs over seeds into one results table")
-    sweep_p.add_argument("config")
-    sweep_p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
-                         help="a swept key and its values (repeatable)")
-    sweep_p.add_argument("--seeds", default="0", help="'0-4' or '0,2,5'")
+    sweep_p.add_argument("config", help="a base config with --grid, or a sweep definition without")
+    sweep_p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a swept key and its values (repeatable)",
+    )
+    sweep_p.add_argument(
+        "--seeds", default=None, help="'0-4' or '0,2,5' (default: the sweep file's seeds, else 0)"
+    )
     sweep_p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     sweep_p.add_argument("--workers", type=int, default=1)
     sweep_p.add_argument("--backend", choices=("local", "ray"), default="local")
@@ -144,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report_p = sub.add_parser("report", help="figures and a summary from a results directory")
     report_p.add_argument("results", help="a sweep's results directory (or results table)")
-    report_p.add_argument("--out", default=None, help="where to write the report (default: RESULTS)")
+    report_p.add_argument("--out", default=None, help="where to write the report (default: RESULTS/report)")
     report_p.set_defaults(func=_cmd_report)
     return parser
 

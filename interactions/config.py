@@ -22,8 +22,9 @@ import dataclasses
 import inspect
 import math
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .registry import suggest
 
@@ -132,7 +133,7 @@ class ProbeSettings:
                 raise ValueError(f"probe.{key} must be >= 2, got {getattr(self, key)!r}")
 
     @classmethod
-    def from_section(cls, section: Mapping[str, Any]) -> "ProbeSettings":
+    def from_section(cls, section: Mapping[str, Any]) -> ProbeSettings:
         """Split ``[probe]`` into the sample sizes and the options passed on to ``capture``."""
         own = {k: section[k] for k in ("n_train", "n_test") if k in section}
         return cls(**own, options={k: v for k, v in section.items() if k not in own})
@@ -342,9 +343,8 @@ def _check_keys(prefix: str, given: Mapping[str, Any], accepted: Any, open_ended
     accepted = list(accepted)
     for key in given:
         if key not in accepted:
-            raise ValueError(
-                f"unknown key '{prefix}.{key}'{suggest(key, accepted)}; accepted: {', '.join(accepted) or '(none)'}"
-            )
+            known = ", ".join(accepted) or "(none)"
+            raise ValueError(f"unknown key '{prefix}.{key}'{suggest(key, accepted)}; accepted: {known}")
 
 
 def _accepted(factory: Any, skip: tuple = ()) -> tuple[list[str], bool]:
@@ -384,7 +384,10 @@ def _resolve_generator(cfg: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     except (TypeError, ValueError) as err:
         raise type(err)(f"generator.params ({name!r}): {err}") from None
     resolved = {k: v for k, v in gen.params().items() if v is not None}
-    return gen, {"name": name, "params": {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.items()}}
+    return gen, {
+        "name": name,
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.items()},
+    }
 
 
 def _resolve_objective(cfg: Mapping[str, Any], gen: Any) -> tuple[Any, dict[str, Any]]:
@@ -404,7 +407,9 @@ def _resolve_objective(cfg: Mapping[str, Any], gen: Any) -> tuple[Any, dict[str,
                 f"objective {name!r} is supervised: set 'objective.params.target' to one of {TERMS}"
             )
         if target not in TERMS:
-            raise ValueError(f"objective.params.target must be one of {TERMS}, got {target!r}{suggest(target, TERMS)}")
+            raise ValueError(
+                f"objective.params.target must be one of {TERMS}, got {target!r}{suggest(target, TERMS)}"
+            )
         if "n_classes" in accepted and resolved.get("n_classes") is None:
             resolved["n_classes"] = int(gen.n_classes[target])
     return cls, {"name": name, "params": resolved}
@@ -471,7 +476,9 @@ def _resolve_probe(cfg: Mapping[str, Any]) -> ProbeSettings:
     return ProbeSettings.from_section(section)
 
 
-def resolve(config: Any, overrides: Any = None, *, seed: int | None = None, device: str | None = None) -> dict:
+def resolve(
+    config: Any, overrides: Any = None, *, seed: int | None = None, device: str | None = None
+) -> dict:
     """The complete, checked config: load, apply overrides, then check every key and fill in defaults.
 
     Args:

@@ -39,7 +39,14 @@ from .types import TERMS
 
 #: Columns of ``RunResult.capture`` and ``RunResult.history`` that every run has, in this order.
 CAPTURE_COLUMNS: tuple[str, ...] = (
-    "term", "balanced_accuracy", "bits", "true_bits", "capture", "floor", "chance", "feature_dim",
+    "term",
+    "balanced_accuracy",
+    "bits",
+    "true_bits",
+    "capture",
+    "floor",
+    "chance",
+    "feature_dim",
 )
 HISTORY_COLUMNS: tuple[str, ...] = ("epoch", *CAPTURE_COLUMNS)
 FINISHED = "finished"
@@ -74,19 +81,21 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (NaN written as null), the content of ``result.json``."""
-        return _clean({
-            "status": self.status,
-            "config": self.config,
-            "ground_truth": self.ground_truth,
-            "feature_dim": self.feature_dim,
-            "elapsed_s": self.elapsed_s,
-            "capture": self.capture.to_dict(orient="records"),
-            "history": self.history.to_dict(orient="records"),
-            "losses": self.losses.to_dict(orient="records"),
-        })
+        return _clean(
+            {
+                "status": self.status,
+                "config": self.config,
+                "ground_truth": self.ground_truth,
+                "feature_dim": self.feature_dim,
+                "elapsed_s": self.elapsed_s,
+                "capture": self.capture.to_dict(orient="records"),
+                "history": self.history.to_dict(orient="records"),
+                "losses": self.losses.to_dict(orient="records"),
+            }
+        )
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], run_dir: Path | None = None) -> "RunResult":
+    def from_json(cls, data: dict[str, Any], run_dir: Path | None = None) -> RunResult:
         """The inverse of ``to_json``."""
         return cls(
             config=data["config"],
@@ -147,7 +156,9 @@ def write_text(path: Path, text: str) -> None:
 def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
     """Returns "done", "resume" or "fresh"; raises if the directory holds a different config."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    files = [run_dir / n for n in ("result.json", "checkpoint.pt", "metrics.jsonl", "config.toml", "env.json")]
+    files = [
+        run_dir / n for n in ("result.json", "checkpoint.pt", "metrics.jsonl", "config.toml", "env.json")
+    ]
     if not resume:
         for f in files:
             f.unlink(missing_ok=True)
@@ -171,7 +182,9 @@ def _evaluate(model, objective, probe_data, settings, probe, seeds, epoch: int, 
     (x_train, s_train), (x_test, s_test) = probe_data
     z_train = features(model, objective, *x_train, settings.eval_batch_size, amp)
     z_test = features(model, objective, *x_test, settings.eval_batch_size, amp)
-    df = capture(z_train, s_train, z_test=z_test, sample_test=s_test, random_state=seeds.probe, **probe.options)
+    df = capture(
+        z_train, s_train, z_test=z_test, sample_test=s_test, random_state=seeds.probe, **probe.options
+    )
     df.insert(0, "epoch", epoch)
     return df
 
@@ -216,7 +229,9 @@ def run(
     threads = torch.get_num_threads()
     if settings.num_threads:
         torch.set_num_threads(settings.num_threads)
-    forked = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
+    forked = (
+        [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
+    )
     try:
         with torch.random.fork_rng(devices=forked):
             return _run(cfg, settings, dev, run_dir, state, progress)
@@ -269,7 +284,9 @@ def build(cfg: dict, settings: config_mod.TrainSettings, dev: torch.device) -> P
     return Parts(gen, unbiased, seeds, probe, model, objective, trainer, batches, probe_samples)
 
 
-def _run(cfg: dict, settings, dev: torch.device, run_dir: Path | None, state: str, progress: bool) -> RunResult:
+def _run(
+    cfg: dict, settings, dev: torch.device, run_dir: Path | None, state: str, progress: bool
+) -> RunResult:
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
@@ -296,16 +313,27 @@ def _run(cfg: dict, settings, dev: torch.device, run_dir: Path | None, state: st
     def checkpoint(epoch: int) -> None:
         if run_dir is None:
             return
-        save_checkpoint(run_dir / "checkpoint.pt", {
-            "trainer": trainer.state_dict(), "epoch": epoch, "rng": {"torch": torch.get_rng_state()},
-            "losses": losses, "metrics": metrics, "history": history,
-            "elapsed_s": elapsed_before + time.perf_counter() - started,
-        })
+        save_checkpoint(
+            run_dir / "checkpoint.pt",
+            {
+                "trainer": trainer.state_dict(),
+                "epoch": epoch,
+                "rng": {"torch": torch.get_rng_state()},
+                "losses": losses,
+                "metrics": metrics,
+                "history": history,
+                "elapsed_s": elapsed_before + time.perf_counter() - started,
+            },
+        )
 
     def evaluate(epoch: int, epoch_losses: dict[str, float]) -> None:
         df = _evaluate(model, objective, probe_data, settings, probe, seeds, epoch, trainer.amp)
         history.append(df)
-        record = {"epoch": epoch, "losses": epoch_losses, "probe": df.drop(columns="epoch").to_dict("records")}
+        record = {
+            "epoch": epoch,
+            "losses": epoch_losses,
+            "probe": df.drop(columns="epoch").to_dict("records"),
+        }
         metrics.append(_clean(record))
         if run_dir is not None:
             with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
@@ -315,8 +343,13 @@ def _run(cfg: dict, settings, dev: torch.device, run_dir: Path | None, state: st
     if start == 0:
         evaluate(0, {})
         checkpoint(0)
-    bar = tqdm(total=settings.epochs * batches.steps, initial=start * batches.steps, disable=not progress,
-               desc=f"{cfg['objective']['name']} on {cfg['generator']['name']}", unit="step")
+    bar = tqdm(
+        total=settings.epochs * batches.steps,
+        initial=start * batches.steps,
+        disable=not progress,
+        desc=f"{cfg['objective']['name']} on {cfg['generator']['name']}",
+        unit="step",
+    )
     try:
         for epoch in range(start + 1, settings.epochs + 1):
             torch.manual_seed(derive(seeds.init, epoch))

@@ -17,8 +17,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,7 +43,7 @@ class Seeds:
     probe: int
 
     @classmethod
-    def from_seed(cls, seed: int) -> "Seeds":
+    def from_seed(cls, seed: int) -> Seeds:
         """``np.random.SeedSequence(seed).spawn(5)``, one 32-bit integer per stream."""
         children = np.random.SeedSequence(int(seed)).spawn(5)
         return cls(*(int(c.generate_state(1)[0]) for c in children))
@@ -141,7 +142,9 @@ class Batches:
             if whole is not None:
                 views = [(as_input(x1[idx]), as_input(x2[idx])) for x1, x2 in whole]
             elif self.x is None:
-                views = [(as_input(a), as_input(b)) for a, b in self._draw(self.sample.subset(idx_np), epoch, step)]
+                views = [
+                    (as_input(a), as_input(b)) for a, b in self._draw(self.sample.subset(idx_np), epoch, step)
+                ]
             else:
                 aug1, aug2 = self.augmenters  # type: ignore[misc]
                 x1, x2 = as_input(self.x[0][idx]), as_input(self.x[1][idx])
@@ -157,8 +160,13 @@ def no_decay(name: str, param: nn.Parameter, norm_params: set[int]) -> bool:
 
 def param_groups(modules: dict[str, nn.Module], weight_decay: float, exclude: set[int]) -> list[dict]:
     """AdamW parameter groups (decay / no decay) over ``modules``, skipping parameters in ``exclude``."""
-    norm_params = {id(p) for m in modules.values() for mod in m.modules() if isinstance(mod, _NORM_TYPES)
-                   for p in mod.parameters(recurse=False)}
+    norm_params = {
+        id(p)
+        for m in modules.values()
+        for mod in m.modules()
+        if isinstance(mod, _NORM_TYPES)
+        for p in mod.parameters(recurse=False)
+    }
     decay, plain, seen = [], [], set(exclude)
     for prefix, module in modules.items():
         for name, p in module.named_parameters():
@@ -166,8 +174,11 @@ def param_groups(modules: dict[str, nn.Module], weight_decay: float, exclude: se
                 continue
             seen.add(id(p))
             (plain if no_decay(f"{prefix}.{name}", p, norm_params) else decay).append(p)
-    return [g for g in ({"params": decay, "weight_decay": weight_decay}, {"params": plain, "weight_decay": 0.0})
-            if g["params"]]
+    return [
+        g
+        for g in ({"params": decay, "weight_decay": weight_decay}, {"params": plain, "weight_decay": 0.0})
+        if g["params"]
+    ]
 
 
 class Trainer:
@@ -292,7 +303,11 @@ def features(
     try:
         for start in range(0, len(x1), batch_size):
             a, b = as_input(x1[start : start + batch_size]), as_input(x2[start : start + batch_size])
-            ctx = torch.autocast(device_type=a.device.type, dtype=torch.float16) if amp else contextlib.nullcontext()
+            ctx = (
+                torch.autocast(device_type=a.device.type, dtype=torch.float16)
+                if amp
+                else contextlib.nullcontext()
+            )
             with ctx:
                 z = objective.represent(model.embed(a, b, subsets))
             out.append(z.float().cpu())

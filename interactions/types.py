@@ -15,8 +15,9 @@ report columns. CoMM's Trifeature task keys ``share / unique1 / unique2 / synerg
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class InteractionSpec:
         """The four terms as ``{term: bits}`` in the order of ``TERMS``."""
         return {name: getattr(self, name) for name in TERMS}
 
-    def swapped(self) -> "InteractionSpec":
+    def swapped(self) -> InteractionSpec:
         """The spec of the same data with the two modalities exchanged (U1 and U2 swap)."""
         return InteractionSpec(
             self.redundancy, self.unique_2, self.unique_1, self.synergy, self.measure, self.note
@@ -125,7 +126,9 @@ class BimodalSample:
         missing = [t for t in TERMS if t not in self.targets]
         extra = [t for t in self.targets if t not in TERMS]
         if missing or extra:
-            raise ValueError(f"targets must have exactly the keys {TERMS}; missing {missing}, unknown {extra}")
+            raise ValueError(
+                f"targets must have exactly the keys {TERMS}; missing {missing}, unknown {extra}"
+            )
         for term, y in self.targets.items():
             if not isinstance(y, np.ndarray) or y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
                 raise ValueError(
@@ -144,7 +147,7 @@ class BimodalSample:
         """Number of samples."""
         return len(self.x1)
 
-    def subset(self, index: np.ndarray | slice) -> "BimodalSample":
+    def subset(self, index: np.ndarray | slice) -> BimodalSample:
         """The rows ``index`` of every array (a new sample; the spec and meta are shared)."""
         return BimodalSample(
             x1=self.x1[index],

@@ -11,17 +11,37 @@ import pytest
 from interactions import cli
 
 TINY_SET = [
-    "--set", "model.width=16", "--set", "model.hidden=16", "--set", "model.n_tokens=2", "--set", "model.heads=2",
-    "--set", "train.n_train=128", "--set", "train.batch_size=64", "--set", "train.epochs=1",
-    "--set", "probe.n_train=128", "--set", "probe.n_test=128", "--set", "probe.Cs=[1.0]",
+    "--set",
+    "model.width=16",
+    "--set",
+    "model.hidden=16",
+    "--set",
+    "model.n_tokens=2",
+    "--set",
+    "model.heads=2",
+    "--set",
+    "train.n_train=128",
+    "--set",
+    "train.batch_size=64",
+    "--set",
+    "train.epochs=1",
+    "--set",
+    "probe.n_train=128",
+    "--set",
+    "probe.n_test=128",
+    "--set",
+    "probe.Cs=[1.0]",
 ]
 
 
-@pytest.mark.parametrize(("kind", "expected"), [
-    ("generators", {"xor", "trifeature"}),
-    ("objectives", {"comm", "cross", "cross_self", "simclr", "factorcl", "supervised"}),
-    ("configs", {"xor", "trifeature_cpu", "trifeature_paper"}),
-])
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("generators", {"xor", "trifeature"}),
+        ("objectives", {"comm", "cross", "cross_self", "simclr", "factorcl", "supervised"}),
+        ("configs", {"xor", "trifeature_cpu", "trifeature_paper"}),
+    ],
+)
 def test_list(capsys, kind, expected):
     assert cli.main(["list", kind]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -46,8 +66,16 @@ def test_run_prints_the_capture_table_and_writes_the_run_dir(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "objective 'comm' on generator 'xor', seed 3" in text
     header = next(line for line in text.splitlines() if line.split()[:1] == ["term"])
-    assert header.split() == ["term", "balanced_accuracy", "bits", "true_bits", "capture", "floor", "chance",
-                              "feature_dim"]
+    assert header.split() == [
+        "term",
+        "balanced_accuracy",
+        "bits",
+        "true_bits",
+        "capture",
+        "floor",
+        "chance",
+        "feature_dim",
+    ]
     for term in ("redundancy", "unique_1", "unique_2", "synergy"):
         assert any(line.split()[:1] == [term] for line in text.splitlines())
     saved = json.loads((out / "result.json").read_text())
@@ -67,6 +95,31 @@ def test_bad_subcommand_is_an_argparse_error():
 
 
 def test_python_dash_m_lists_objectives():
-    out = subprocess.run([sys.executable, "-m", "interactions", "list", "objectives"], capture_output=True,
-                         text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "interactions", "list", "objectives"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     assert "comm" in out.stdout and out.stdout.startswith("objectives:")
+
+
+def test_sweep_then_report(capsys, tmp_path):
+    out = tmp_path / "sweep"
+    argv = [
+        "sweep",
+        "xor",
+        "--grid",
+        "objective.name=comm,cross",
+        "--seeds",
+        "0",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert cli.main([*argv, *TINY_SET, "--set", "train.device=cpu"]) == 0
+    assert "rows written" in capsys.readouterr().out
+    assert (out / "results.csv").exists() and len(list((out / "runs").iterdir())) == 2
+    assert cli.main(["report", str(out)]) == 0
+    assert (out / "report" / "summary.md").exists()

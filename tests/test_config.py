@@ -86,8 +86,9 @@ def test_resolve_fills_defaults_and_applies_seed_and_device(tmp_path):
 
 
 def test_supervised_gets_n_classes_from_the_generator():
-    cfg = C.resolve(TINY, ["objective.name=supervised", "objective.params.target=synergy",
-                           "generator.params.synergy=2"])
+    cfg = C.resolve(
+        TINY, ["objective.name=supervised", "objective.params.target=synergy", "generator.params.synergy=2"]
+    )
     assert cfg["objective"]["params"] == {"target": "synergy", "n_classes": 4}
 
 
@@ -167,6 +168,10 @@ def test_load_errors(tmp_path):
 
 
 def test_to_toml_writes_nested_tables_and_escapes():
-    cfg = {"name": 'a "q"', "seed": 1, "train": {"lr": 0.5, "flags": [1, 2], "opts": {}},
-           "generator": {"name": "xor", "params": {"bias": 0.25}}}
+    cfg = {
+        "name": 'a "q"',
+        "seed": 1,
+        "train": {"lr": 0.5, "flags": [1, 2], "opts": {}},
+        "generator": {"name": "xor", "params": {"bias": 0.25}},
+    }
     assert C.tomllib.loads(C.to_toml(cfg)) == cfg

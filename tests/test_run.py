@@ -75,8 +75,13 @@ def test_run_leaves_global_torch_rng_alone():
 def test_run_directory_contents_and_reload(tmp_path):
     out = tmp_path / "run"
     result = tiny_run(out=out)
-    assert {p.name for p in out.iterdir()} == {"config.toml", "env.json", "metrics.jsonl", "checkpoint.pt",
-                                             "result.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "config.toml",
+        "env.json",
+        "metrics.jsonl",
+        "checkpoint.pt",
+        "result.json",
+    }
     env = json.loads((out / "env.json").read_text())
     assert env["seed"] == 5 and env["device"] == "cpu" and env["torch"] == torch.__version__
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -140,8 +145,9 @@ def test_generic_augment_and_per_batch_views_run():
     for r in (generic, per_batch):
         assert np.isfinite(r.losses["value"]).all()
     # epoch-0 evaluation does not depend on how views are drawn
-    pd.testing.assert_frame_equal(per_batch.history[per_batch.history.epoch == 0],
-                                  per_epoch.history[per_epoch.history.epoch == 0])
+    pd.testing.assert_frame_equal(
+        per_batch.history[per_batch.history.epoch == 0], per_epoch.history[per_epoch.history.epoch == 0]
+    )
 
 
 def test_biased_pretraining_probes_the_unbiased_distribution():
@@ -158,8 +164,12 @@ def test_weight_decay_groups_follow_spec_5():
     decay, plain = groups
     assert decay["weight_decay"] == 0.1 and plain["weight_decay"] == 0.0
     assert [p.shape for p in decay["params"]] == [torch.Size([4, 4])]  # only the first Linear's weight
-    assert {id(p) for p in plain["params"]} == {id(model[0].bias), id(model[1].weight), id(model[1].bias),
-                                                id(model[2].bias)}
+    assert {id(p) for p in plain["params"]} == {
+        id(model[0].bias),
+        id(model[1].weight),
+        id(model[1].bias),
+        id(model[2].bias),
+    }
 
 
 def test_seeds_are_independent_streams():

@@ -19,7 +19,7 @@ Two code paths compute the same numbers:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -139,7 +139,9 @@ class TransformerFusion(nn.Module):
         """
         for j, mask in enumerate(masks):
             if len(mask) != len(tokens) or not any(mask):
-                raise ValueError(f"mask {j} = {tuple(mask)} must have {len(tokens)} entries, at least one True")
+                raise ValueError(
+                    f"mask {j} = {tuple(mask)} must have {len(tokens)} entries, at least one True"
+                )
         if not masks:
             return []
         use_batched = self.batched if batched is None else batched
@@ -170,7 +172,9 @@ class TransformerFusion(nn.Module):
         hidden = ~valid[None, :, None, None, :]  # (1, M, 1, 1, P)
         if n_queries == 1:  # CLS query only: broadcast products beat many tiny bmm calls on CPU
             scores = (q[:, :, :1] * k).sum(-1, keepdim=True).transpose(-2, -1)  # (B, H, 1, P)
-            weights = (scores * q.shape[-1] ** -0.5).unsqueeze(1).masked_fill(hidden, float("-inf")).softmax(-1)
+            weights = (
+                (scores * q.shape[-1] ** -0.5).unsqueeze(1).masked_fill(hidden, float("-inf")).softmax(-1)
+            )
             attn = (weights.transpose(-2, -1) * v.unsqueeze(1)).sum(-2, keepdim=True)  # (B, M, H, 1, hd)
         else:
             scores = q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5  # (B, H, P, P)

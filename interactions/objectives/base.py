@@ -12,8 +12,9 @@ The probe sees ``objective.represent(model.embed(x1, x2, objective.subsets))``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
@@ -60,7 +61,7 @@ def check_optional_dim(name: str, value: Any, default: int) -> int:
 
 
 def validate_objective_class(cls: Any) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``cls`` is an ``Objective`` subclass with valid attributes."""
+    """Raise ``TypeError``/``ValueError`` unless ``cls`` is an ``Objective`` subclass with valid attrs."""
     if not isinstance(cls, type) or not issubclass(cls, Objective):
         raise TypeError(f"an objective must be a subclass of interactions.objectives.Objective, got {cls!r}")
     label = cls.__name__
@@ -101,7 +102,9 @@ class Objective(nn.Module):
             raise TypeError(f"dims must be a mapping {{subset: width}}, got {dims!r}")
         for s in self.subsets:
             if s not in dims:
-                raise ValueError(f"dims has no width for subset {s!r} needed by {type(self).__name__}: {dims}")
+                raise ValueError(
+                    f"dims has no width for subset {s!r} needed by {type(self).__name__}: {dims}"
+                )
             check_positive(f"dims[{s!r}]", dims[s], integer=True)
         self.dims = dict(dims)
 
@@ -152,7 +155,9 @@ class Objective(nn.Module):
         if term not in TERMS:
             raise ValueError(f"unknown target term {term!r}; expected one of {TERMS}")
         if targets is None or term not in targets:
-            raise ValueError(f"{self.name} needs targets[{term!r}], got {None if targets is None else list(targets)}")
+            raise ValueError(
+                f"{self.name} needs targets[{term!r}], got {None if targets is None else list(targets)}"
+            )
         return targets[term]
 
 

@@ -13,7 +13,8 @@ global torch RNG state is restored afterwards.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -80,7 +81,9 @@ def check_objective(
     return results
 
 
-def _batch(model: nn.Module, cls: type[Objective], device: torch.device, batch: int, seed: int, n_classes: int):
+def _batch(
+    model: nn.Module, cls: type[Objective], device: torch.device, batch: int, seed: int, n_classes: int
+):
     gen = torch.Generator().manual_seed(seed)
     xs = [[torch.randn(batch, *s, generator=gen).to(device) for s in _SHAPES] for _ in range(cls.n_views)]
     views = [model.embed(x1, x2, cls.subsets) for x1, x2 in xs]
@@ -104,11 +107,13 @@ def _check_on(model, objective, device, batch, params, fail) -> dict[str, float]
         raise fail(f"forward must return a LossOutput, got {type(out).__name__} {where}")
     total = out.total
     if not isinstance(total, Tensor) or total.ndim != 0:
-        raise fail(f"LossOutput.total must be a scalar tensor, got {getattr(total, 'shape', total)!r} {where}")
+        raise fail(
+            f"LossOutput.total must be a scalar tensor, got {getattr(total, 'shape', total)!r} {where}"
+        )
     if total.device.type != device.type:
         raise fail(f"LossOutput.total is on {total.device}, inputs are {where}")
     if not torch.isfinite(total):
-        raise fail(f"loss is not finite ({float(total)}) {where}")
+        raise fail(f"loss is not finite ({total.item()}) {where}")
     if not total.requires_grad:
         raise fail(f"LossOutput.total has no graph (requires_grad=False) {where}")
     _check_terms(out.terms, fail, where)
@@ -140,7 +145,9 @@ def _check_on(model, objective, device, batch, params, fail) -> dict[str, float]
         features = objective.represent(model.embed(xs[0][0], xs[0][1], cls.subsets))
     model.train(), objective.train()
     if not isinstance(features, Tensor) or features.ndim != 2 or features.shape[0] != batch:
-        raise fail(f"represent must return a ({batch}, D) tensor, got {getattr(features, 'shape', features)!r}")
+        raise fail(
+            f"represent must return a ({batch}, D) tensor, got {getattr(features, 'shape', features)!r}"
+        )
     if not torch.isfinite(features).all():
         raise fail(f"represent returned non-finite features {where}")
     return dict(out.terms)

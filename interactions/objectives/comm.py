@@ -17,7 +17,7 @@ Choices where the paper and the code differ (spec 7.10); we follow the **code** 
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from torch import Tensor
 
@@ -66,7 +66,9 @@ class CoMM(Objective):
         self.weights = _check_weights(weights, len(self.subsets))
         self.head = ProjectionHead(width, hidden, out)
 
-    def forward(self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None) -> LossOutput:
+    def forward(
+        self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None
+    ) -> LossOutput:
         self.check_views(views)
         # one head call per embedding type: own BatchNorm statistics (spec 1.3 step 4)
         first = [self.head(views[0][s]) for s in self.subsets]  # [Z'_1, Z'_2, Z'], (B, proj_dim) each

@@ -13,7 +13,7 @@ projection").
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -54,19 +54,21 @@ class Cross(Objective):
         if not (isinstance(max_logit_scale, (int, float)) and 0 < max_logit_scale < 20):
             raise ValueError(f"max_logit_scale must be in (0, 20) (a log scale), got {max_logit_scale!r}")
         if not (isinstance(logit_scale_init, (int, float)) and 0 <= logit_scale_init <= max_logit_scale):
-            raise ValueError(
-                f"logit_scale_init must be in [0, max_logit_scale={max_logit_scale}], got {logit_scale_init!r}"
-            )
+            raise ValueError(f"logit_scale_init must be in [0, max_logit_scale], got {logit_scale_init!r}")
         self.max_logit_scale = float(max_logit_scale)
         self.proj_1 = linear_projection(self.dims["1"], out)
         self.proj_2 = linear_projection(self.dims["2"], out)
         self.logit_scale = nn.Parameter(torch.tensor(float(logit_scale_init)))
 
-    def forward(self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None) -> LossOutput:
+    def forward(
+        self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None
+    ) -> LossOutput:
         self.check_views(views)
         u, v = self.proj_1(views[0]["1"]), self.proj_2(views[0]["2"])  # (B, proj_dim) each
         loss = clip_loss(u, v, self.logit_scale)
-        return LossOutput(loss, as_terms(clip=loss, logit_scale=self.logit_scale, acc=retrieval_accuracy(u, v)))
+        return LossOutput(
+            loss, as_terms(clip=loss, logit_scale=self.logit_scale, acc=retrieval_accuracy(u, v))
+        )
 
     def represent(self, emb: EmbeddedView) -> Tensor:
         """``cat[W_1 f_1(x_1), W_2 f_2(x_2)]``. Shape: (B, 2 * proj_dim)."""

@@ -14,7 +14,7 @@ expected value, lower variance). Each head call has its own BatchNorm statistics
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -62,7 +62,9 @@ class CrossSelf(Objective):
         self.head_1 = ProjectionHead(d1, check_optional_dim("proj_hidden", proj_hidden, 4 * d1), out)
         self.head_2 = ProjectionHead(d2, check_optional_dim("proj_hidden", proj_hidden, 4 * d2), out)
 
-    def forward(self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None) -> LossOutput:
+    def forward(
+        self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None
+    ) -> LossOutput:
         self.check_views(views)
         p1 = [self.head_1(v["1"]) for v in views]  # h_1 f_1(x_1'), h_1 f_1(x_1''), (B, proj_dim) each
         p2 = [self.head_2(v["2"]) for v in views]

@@ -5,7 +5,8 @@ redundancy", NeurIPS 2023, arXiv 2306.04539; the SSL variant as run by the CoMM 
 (CoMM spec 3.3). With encoders f_1, f_2 (late fusion), view 1 ``(x_1, x_2)`` and view 2 ``(x_1', x_2')``,
 z_m = f_m(x_m), z_m' = f_m(x_m'), the encoders and heads minimise
 
-    - I_NCE(h_a z_1, h_a' z_2) + I_CLUB(h_b z_1, h_b' z_2) - I_NCE(h_c z_1, h_c z_1') - I_NCE(h_d z_2, h_d z_2')
+    - I_NCE(h_a z_1, h_a' z_2) + I_CLUB(h_b z_1, h_b' z_2)
+    - I_NCE(h_c z_1, h_c z_1') - I_NCE(h_d z_2, h_d z_2')
     - I_NCE([h_e z_1; h_e z_1'], [h_e' z_2; h_e' z_2']) + I_CLUB([h_f z_1; h_f z_1'], [h_f' z_2; h_f' z_2'])
 
 with one head ``Linear(d, d) - ReLU - Linear(d, d)`` per term and side (10 heads) and concat critics
@@ -16,7 +17,7 @@ applied with detached weights, so the main loss moves the encoders and heads, ne
 Choices:
 - The per-term augmentations of the fork (crop 0.5-1 for x, full SimCLR for x_1', SimCLR without crop for
   x_2') are replaced by the trainer's two views; view 1 plays (x_1, x_2), view 2 plays (x_1', x_2').
-- ``critic_hidden`` defaults to 64, not FactorCL's 512: the pairwise critics cost O(N^2 * hidden^2) and the
+- ``critic_hidden`` defaults to 32, not FactorCL's 512: the pairwise critics cost O(N^2 * hidden^2) and the
   CPU experiments would be dominated by them. Set ``critic_hidden=512`` for paper fidelity.
 - The probe sees the concatenation of the 10 head outputs on (z_1, z_2) (spec 3.3: 5 per modality),
   ``10 * d`` features: h_a, h_b, h_c, h_e, h_f on z_1 and h_a', h_b', h_d, h_e', h_f' on z_2.
@@ -24,7 +25,7 @@ Choices:
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -55,13 +56,17 @@ class FactorCL(Objective):
     n_views = 2
     subsets = ("1", "2")
 
-    def __init__(self, dims: Mapping[str, int], *, critic_hidden: int = 64, critic_layers: int = 2) -> None:
+    def __init__(self, dims: Mapping[str, int], *, critic_hidden: int = 32, critic_layers: int = 2) -> None:
         super().__init__(dims)
         check_positive("critic_hidden", critic_hidden, integer=True)
         check_positive("critic_layers", critic_layers, integer=True)
         d1, d2 = self.dims["1"], self.dims["2"]
-        self.heads_1 = nn.ModuleDict({k: ProjectionHead(d1, d1, d1, n_hidden=1, batch_norm=False) for k in _HEADS_1})
-        self.heads_2 = nn.ModuleDict({k: ProjectionHead(d2, d2, d2, n_hidden=1, batch_norm=False) for k in _HEADS_2})
+        self.heads_1 = nn.ModuleDict(
+            {k: ProjectionHead(d1, d1, d1, n_hidden=1, batch_norm=False) for k in _HEADS_1}
+        )
+        self.heads_2 = nn.ModuleDict(
+            {k: ProjectionHead(d2, d2, d2, n_hidden=1, batch_norm=False) for k in _HEADS_2}
+        )
 
         def critic(da: int, db: int) -> ConcatCritic:
             return ConcatCritic(da, db, critic_hidden, critic_layers)
@@ -83,11 +88,19 @@ class FactorCL(Objective):
             "club_12": (h1["b"](z1), h2["b"](z2)),
             "nce_1": (h1["c"](z1), h1["c"](z1p)),
             "nce_2": (h2["d"](z2), h2["d"](z2p)),
-            "nce_12_cond": (torch.cat([h1["e"](z1), h1["e"](z1p)], 1), torch.cat([h2["e"](z2), h2["e"](z2p)], 1)),
-            "club_12_cond": (torch.cat([h1["f"](z1), h1["f"](z1p)], 1), torch.cat([h2["f"](z2), h2["f"](z2p)], 1)),
+            "nce_12_cond": (
+                torch.cat([h1["e"](z1), h1["e"](z1p)], 1),
+                torch.cat([h2["e"](z2), h2["e"](z2p)], 1),
+            ),
+            "club_12_cond": (
+                torch.cat([h1["f"](z1), h1["f"](z1p)], 1),
+                torch.cat([h2["f"](z2), h2["f"](z2p)], 1),
+            ),
         }
 
-    def forward(self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None) -> LossOutput:
+    def forward(
+        self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None
+    ) -> LossOutput:
         self.check_views(views)
         bounds = {}
         for key, (a, b) in self._pairs(views).items():

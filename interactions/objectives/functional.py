@@ -7,7 +7,7 @@ quantities. Rows of the inputs are paired: ``a[k]`` and ``b[k]`` come from the s
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +19,9 @@ _REMOVED = -1e8
 
 def _check_pair(a: Tensor, b: Tensor) -> None:
     if a.ndim != 2 or b.ndim != 2 or a.shape[0] != b.shape[0]:
-        raise ValueError(f"expected paired embeddings (N, D_a), (N, D_b), got {tuple(a.shape)}, {tuple(b.shape)}")
+        raise ValueError(
+            f"expected paired embeddings (N, D_a), (N, D_b), got {tuple(a.shape)}, {tuple(b.shape)}"
+        )
 
 
 def _check_temperature(temperature: float) -> None:
@@ -44,16 +46,12 @@ def nt_xent(a: Tensor, b: Tensor, temperature: float = 0.1) -> Tensor:
     """
     _check_pair(a, b)
     _check_temperature(temperature)
-    a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
     n = a.shape[0]
-    eye = torch.eye(n, dtype=torch.bool, device=a.device)
-    s_ab = a @ b.T / temperature  # (N, N)
-    s_aa = (a @ a.T / temperature).masked_fill(eye, _REMOVED)
-    s_bb = (b @ b.T / temperature).masked_fill(eye, _REMOVED)
-    target = torch.arange(n, device=a.device)
-    loss_a = F.cross_entropy(torch.cat([s_ab, s_aa], dim=1), target)  # (N, 2N) rows
-    loss_b = F.cross_entropy(torch.cat([s_ab.T, s_bb], dim=1), target)
-    return (loss_a + loss_b) / 2
+    z = F.normalize(torch.cat([a, b]), dim=1)  # (2N, D): rows 0..N-1 are a, N..2N-1 are b
+    # one (2N, 2N) similarity matrix holds s_aa, s_ab, s_ba, s_bb; drop each anchor's self-similarity
+    sim = (z @ z.T / temperature).fill_diagonal_(_REMOVED)
+    positive = torch.arange(2 * n, device=a.device).roll(n)  # a_k <-> b_k: targets N..2N-1, 0..N-1
+    return F.cross_entropy(sim, positive)  # mean over the 2N anchors
 
 
 def retrieval_accuracy(a: Tensor, b: Tensor) -> Tensor:
@@ -101,10 +99,14 @@ def comm_terms(first: Sequence[Tensor], second: Sequence[Tensor], temperature: f
         The n + 1 term losses (scalars, nats), full term last.
     """
     if len(first) != len(second) or len(first) < 1:
-        raise ValueError(f"need the same number (>= 1) of embeddings per view, got {len(first)}, {len(second)}")
+        raise ValueError(
+            f"need the same number (>= 1) of embeddings per view, got {len(first)}, {len(second)}"
+        )
     full_1, full_2 = first[-1], second[-1]
-    terms = [(nt_xent(z1, full_2, temperature) + nt_xent(z2, full_1, temperature)) / 2 for z1, z2 in
-             zip(first[:-1], second[:-1])]
+    terms = [
+        (nt_xent(z1, full_2, temperature) + nt_xent(z2, full_1, temperature)) / 2
+        for z1, z2 in zip(first[:-1], second[:-1])
+    ]
     terms.append(nt_xent(full_1, full_2, temperature))
     return terms
 

@@ -8,7 +8,7 @@ add. Same head as CoMM (Linear-BN-ReLU x 2, Linear; BatchNorm1d), tau = 0.1.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from torch import Tensor
 
@@ -49,7 +49,9 @@ class SimCLR(Objective):
         out = check_optional_dim("proj_dim", proj_dim, max(width // 2, 1))
         self.head = ProjectionHead(width, hidden, out)
 
-    def forward(self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None) -> LossOutput:
+    def forward(
+        self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None
+    ) -> LossOutput:
         self.check_views(views)
         a, b = self.head(views[0]["12"]), self.head(views[1]["12"])  # (B, proj_dim) each
         loss = nt_xent(a, b, self.temperature)

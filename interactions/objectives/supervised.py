@@ -7,7 +7,7 @@ it is the reference ceiling of this toolkit.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -41,7 +41,9 @@ class Supervised(Objective):
         if target is None:
             raise ValueError(f"supervised objective needs target=<one of {TERMS}>")
         if target not in TERMS:
-            raise ValueError(f"unknown target {target!r}{suggest(str(target), TERMS)}; expected one of {TERMS}")
+            raise ValueError(
+                f"unknown target {target!r}{suggest(str(target), TERMS)}; expected one of {TERMS}"
+            )
         if n_classes is None:
             raise ValueError(f"supervised objective needs n_classes (the number of classes of {target!r})")
         check_positive("n_classes", n_classes, integer=True)
@@ -50,13 +52,17 @@ class Supervised(Objective):
         self.target_term, self.n_classes = target, int(n_classes)
         self.classifier = nn.Linear(self.dims["12"], self.n_classes)
 
-    def forward(self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None) -> LossOutput:
+    def forward(
+        self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None
+    ) -> LossOutput:
         self.check_views(views)
         y = self.target(targets, self.target_term).long()
         if y.ndim != 1 or len(y) != len(views[0]["12"]):
             raise ValueError(f"targets[{self.target_term!r}] must have shape (B,), got {tuple(y.shape)}")
         if len(y) and (int(y.min()) < 0 or int(y.max()) >= self.n_classes):
-            raise ValueError(f"targets[{self.target_term!r}] must lie in [0, {self.n_classes}), got {y.unique()}")
+            raise ValueError(
+                f"targets[{self.target_term!r}] must lie in [0, {self.n_classes}), got {y.unique()}"
+            )
         logits = self.classifier(views[0]["12"])  # (B, n_classes)
         loss = F.cross_entropy(logits, y)
         acc = (logits.argmax(dim=1) == y).float().mean()

@@ -18,7 +18,9 @@ def _views(architecture, n_views, seed=0, batch=10):
     torch.manual_seed(seed)
     model = build_model(architecture, ((6,), (5,)), width=8, n_tokens=2, heads=2, hidden=16)
     gen = torch.Generator().manual_seed(seed)
-    xs = [(torch.randn(batch, 6, generator=gen), torch.randn(batch, 5, generator=gen)) for _ in range(n_views)]
+    xs = [
+        (torch.randn(batch, 6, generator=gen), torch.randn(batch, 5, generator=gen)) for _ in range(n_views)
+    ]
     return model, [model.embed(x1, x2) for x1, x2 in xs]
 
 
@@ -29,7 +31,7 @@ def test_cross_is_clip_on_linear_projections_and_clamps_scale():
     assert objective.logit_scale.item() == pytest.approx(math.log(1 / 0.07))
     out = objective(views)
     u, v = objective.proj_1(views[0]["1"]), objective.proj_2(views[0]["2"])
-    assert float(out.total) == pytest.approx(float(clip_loss(u, v, objective.logit_scale)), abs=1e-6)
+    assert out.total.item() == pytest.approx(clip_loss(u, v, objective.logit_scale).item(), abs=1e-6)
     with torch.no_grad():
         objective.logit_scale.fill_(10.0)
     objective.after_step()
@@ -47,12 +49,16 @@ def test_cross_self_total_and_lambda():
     model, views = _views("late", 2)
     objective = CrossSelf(model.dims, lam=0.0)
     out = objective(views)
-    assert float(out.total) == pytest.approx(out.terms["cross"], abs=1e-6)
+    assert out.total.item() == pytest.approx(out.terms["cross"], abs=1e-6)
     h1, h2 = objective.head_1, objective.head_2
-    cross = (nt_xent(h1(views[0]["1"]), h2(views[0]["2"])) + nt_xent(h1(views[1]["1"]), h2(views[1]["2"]))) / 2
-    assert out.terms["cross"] == pytest.approx(float(cross), abs=1e-5)
+    cross = (
+        nt_xent(h1(views[0]["1"]), h2(views[0]["2"])) + nt_xent(h1(views[1]["1"]), h2(views[1]["2"]))
+    ) / 2
+    assert out.terms["cross"] == pytest.approx(cross.item(), abs=1e-5)
     out2 = CrossSelf(model.dims, lam=2.0)(views)
-    assert float(out2.total) == pytest.approx(out2.terms["cross"] + out2.terms["self_1"] + out2.terms["self_2"], abs=1e-5)
+    assert out2.total.item() == pytest.approx(
+        out2.terms["cross"] + out2.terms["self_1"] + out2.terms["self_2"], abs=1e-5
+    )
     emb = views[0]
     assert torch.equal(objective.represent({"1": emb["1"], "2": emb["2"]}), emb["12"])
     with pytest.raises(ValueError, match="lam"):
@@ -64,7 +70,7 @@ def test_simclr_is_nt_xent_of_fused_views():
     objective = SimCLR(model.dims, temperature=0.2)
     out = objective(views)
     a, b = objective.head(views[0]["12"]), objective.head(views[1]["12"])
-    assert float(out.total) == pytest.approx(float(nt_xent(a, b, 0.2)), abs=1e-5)
+    assert out.total.item() == pytest.approx((nt_xent(a, b, 0.2)).item(), abs=1e-5)
 
 
 def test_concat_critic_pairwise_matches_pointwise():
@@ -84,7 +90,7 @@ def test_factorcl_terms_gradients_and_auxiliary_step():
     out = objective(views)
     t = out.terms
     expected = t["club_12"] + t["club_12_cond"] - t["nce_12"] - t["nce_1"] - t["nce_2"] - t["nce_12_cond"]
-    assert float(out.total) == pytest.approx(expected, abs=1e-5)
+    assert out.total.item() == pytest.approx(expected, abs=1e-5)
     out.total.backward()
     aux = {id(p) for p in objective.auxiliary_parameters()}
     assert aux == {id(p) for p in [*objective.club_12.parameters(), *objective.club_12_cond.parameters()]}
@@ -117,7 +123,7 @@ def test_supervised_is_cross_entropy_of_the_target():
     targets = {"unique_1": y, "synergy": torch.zeros(10, dtype=torch.long)}
     out = objective(views, targets)
     expected = F.cross_entropy(objective.classifier(views[0]["12"]), y)
-    assert float(out.total) == pytest.approx(float(expected), abs=1e-6)
+    assert out.total.item() == pytest.approx(expected.item(), abs=1e-6)
     with pytest.raises(ValueError, match="unique_1"):
         objective(views, None)
     with pytest.raises(ValueError, match=r"\[0, 3\)"):

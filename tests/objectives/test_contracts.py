@@ -43,25 +43,25 @@ def test_loss_decreases_on_a_fixed_batch(name):
     gen = torch.Generator().manual_seed(0)
     xs = [(torch.randn(32, 6, generator=gen), torch.randn(32, 5, generator=gen)) for _ in range(cls.n_views)]
     targets = {"synergy": torch.randint(0, 2, (32,), generator=gen)}
-    main = optim = torch.optim.Adam([*model.parameters(), *objective.main_parameters()], lr=3e-3)
+    optim = torch.optim.Adam([*model.parameters(), *objective.main_parameters()], lr=3e-3)
     aux = objective.auxiliary_parameters()
     aux_optim = torch.optim.Adam(aux, lr=3e-3) if aux else None
 
     def loss() -> torch.Tensor:
         return objective([model.embed(x1, x2, cls.subsets) for x1, x2 in xs], targets).total
 
-    first = float(loss())
+    first = loss().item()
     for _ in range(20):
         views = [model.embed(x1, x2, cls.subsets) for x1, x2 in xs]
         optim.zero_grad()
         objective(views, targets).total.backward()
-        main.step()
+        optim.step()
         objective.after_step()
         if aux_optim is not None:
             aux_optim.zero_grad()
             objective.auxiliary_loss(views, targets).backward()
             aux_optim.step()
-    assert float(loss()) < first - 0.05 * abs(first) - 1e-3
+    assert loss().item() < first - 0.05 * abs(first) - 1e-3
 
 
 class _Good(Objective):

@@ -18,8 +18,8 @@ def naive_nt_xent(a: torch.Tensor, b: torch.Tensor, tau: float) -> float:
     for anchor, other in ((a, b), (b, a)):
         for k in range(n):
             pos = math.exp(float(anchor[k] @ other[k]) / tau)
-            neg = sum(math.exp(float(anchor[k] @ other[l]) / tau) for l in range(n) if l != k)
-            neg += sum(math.exp(float(anchor[k] @ anchor[l]) / tau) for l in range(n) if l != k)
+            neg = sum(math.exp(float(anchor[k] @ other[j]) / tau) for j in range(n) if j != k)
+            neg += sum(math.exp(float(anchor[k] @ anchor[j]) / tau) for j in range(n) if j != k)
             total += -math.log(pos / (pos + neg))
     return total / (2 * n)
 
@@ -28,8 +28,12 @@ def naive_clip(u: torch.Tensor, v: torch.Tensor, scale: float) -> float:
     u, v = F.normalize(u, dim=1).double(), F.normalize(v, dim=1).double()
     n, rows, cols = u.shape[0], 0.0, 0.0
     for k in range(n):
-        rows += -math.log(math.exp(scale * float(u[k] @ v[k])) / sum(math.exp(scale * float(u[k] @ v[l])) for l in range(n)))
-        cols += -math.log(math.exp(scale * float(u[k] @ v[k])) / sum(math.exp(scale * float(u[l] @ v[k])) for l in range(n)))
+        rows += -math.log(
+            math.exp(scale * float(u[k] @ v[k])) / sum(math.exp(scale * float(u[k] @ v[j])) for j in range(n))
+        )
+        cols += -math.log(
+            math.exp(scale * float(u[k] @ v[k])) / sum(math.exp(scale * float(u[j] @ v[k])) for j in range(n))
+        )
     return (rows + cols) / (2 * n)
 
 
@@ -96,9 +100,7 @@ def _views(n_terms=3, seed=3):
 def test_comm_loss_is_the_formula_of_spec_1_4():
     (z1a, z2a, za), (z1b, z2b, zb) = _views()
     nt = LF.nt_xent
-    by_hand = (
-        nt(za, zb) + 0.5 * (nt(z1a, zb) + nt(z1b, za)) + 0.5 * (nt(z2a, zb) + nt(z2b, za))
-    ) / 3
+    by_hand = (nt(za, zb) + 0.5 * (nt(z1a, zb) + nt(z1b, za)) + 0.5 * (nt(z2a, zb) + nt(z2b, za))) / 3
     got = LF.comm_loss([z1a, z2a, za], [z1b, z2b, zb], 0.1)
     assert float(got) == pytest.approx(float(by_hand), abs=1e-6)
     terms = LF.comm_terms([z1a, z2a, za], [z1b, z2b, zb], 0.1)
@@ -125,7 +127,7 @@ def test_nce_and_club_bounds_match_loops():
     s = torch.randn(5, 5, generator=gen).double()
     n = 5
     nce = sum(float(s[k, k]) for k in range(n)) / n
-    nce -= sum(math.log(sum(math.exp(float(s[l, k])) for l in range(n))) for k in range(n)) / n
+    nce -= sum(math.log(sum(math.exp(float(s[j, k])) for j in range(n))) for k in range(n)) / n
     nce += math.log(n)
     club = sum(float(s[k, k]) for k in range(n)) / n - float(s.sum()) / n**2
     assert float(LF.nce_bound(s)) == pytest.approx(nce, abs=1e-9)
