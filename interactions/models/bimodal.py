@@ -5,6 +5,11 @@
   modality's tokens dropped; ``"12"`` is Z with both. All requested subsets run as one batched pass.
 - ``LateFusionModel`` (architecture ``"late"``, the baselines of spec section 3): each modality becomes one
   vector; ``"12"`` is their concatenation.
+- ``UnimodalTransformerModel`` (architecture ``"late"``, ``late_encoder="transformer"``): the CoMM network
+  itself run on one modality at a time (``"1"`` and ``"2"`` are CoMM's masked passes, never a fused one);
+  ``"12"`` is their concatenation. Baselines built this way have exactly CoMM's encoders and capacity, so
+  their untrained floors are comparable with CoMM's (a pooled MLP's random features expose far more of a
+  nuisance-coupled bit to a linear probe than the transformer's CLS output does).
 
 Both expose ``dims``, ``embed(x1, x2, subsets)`` and ``represent(x1, x2)``. Inputs are float tensors on the
 model's device: vectors ``(B, d)`` or images ``(B, 3, S, S)`` in [0, 1]. Train/eval mode and ``no_grad`` are
@@ -107,6 +112,32 @@ class LateFusionModel(BimodalModel):
         return {s: full[s] for s in subsets}
 
 
+class UnimodalTransformerModel(BimodalModel):
+    """Late fusion through a ``FusionModel`` that only ever sees one modality per pass.
+
+    ``"1"`` and ``"2"`` are the fusion model's masked embeddings (one batched pass for both); ``"12"`` is
+    ``cat([Z_1, Z_2])``: no token of one modality ever attends to the other's.
+    """
+
+    architecture = "late"
+
+    def __init__(self, fusion_model: FusionModel) -> None:
+        super().__init__()
+        self.unimodal = fusion_model
+        width = fusion_model.dims["1"]
+        self.dims = {"1": width, "2": width, "12": 2 * width}
+
+    def embed(self, x1: Tensor, x2: Tensor, subsets: Sequence[str] = SUBSETS) -> dict[str, Tensor]:
+        subsets = _check_subsets(subsets)
+        full = self.unimodal.embed(x1, x2, ("1", "2"))
+        if "12" in subsets:
+            full["12"] = torch.cat([full["1"], full["2"]], dim=1)
+        return {s: full[s] for s in subsets}
+
+
+LATE_ENCODERS: tuple[str, ...] = ("pooled", "transformer")
+
+
 def _check_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"model parameter {name} must be an int, got {value!r}")
@@ -143,6 +174,7 @@ def build_model(
     grid: int = 4,
     normalize_images: bool = True,
     batched: bool = True,
+    late_encoder: str = "pooled",
 ) -> BimodalModel:
     """Build a bimodal model for inputs of ``shapes``.
 
@@ -159,6 +191,10 @@ def build_model(
         grid: side of the ``"cnn"`` feature map after adaptive pooling.
         normalize_images: standardise images with the ImageNet mean/std inside the encoder.
         batched: run all masks in one batched pass (fusion); False = one pass per mask (reference).
+        late_encoder: for ``architecture="late"``: ``"pooled"`` (each modality pooled into one vector by an
+            MLP or a CNN with a linear head, as the paper's AlexNet baselines) or ``"transformer"`` (CoMM's
+            own tokenisers and fusion transformer run on one modality at a time, see
+            ``UnimodalTransformerModel``). Ignored for ``"fusion"``.
 
     Returns:
         A ``FusionModel`` or ``LateFusionModel``.
@@ -173,7 +209,19 @@ def build_model(
         )
     if isinstance(shapes, (str, bytes)) or len(shapes) != 2:
         raise ValueError(f"shapes must be a pair (shape_1, shape_2), got {shapes!r}")
+    if late_encoder not in LATE_ENCODERS:
+        raise ValueError(
+            f"unknown late_encoder {late_encoder!r}{suggest(str(late_encoder), LATE_ENCODERS)}; "
+            f"expected one of {LATE_ENCODERS}"
+        )
     shapes = [_check_shape(s, m + 1) for m, s in enumerate(shapes)]
+    if architecture == "late" and late_encoder == "transformer":
+        params = dict(encoder=encoder, width=width, n_tokens=n_tokens, depth=depth, heads=heads)
+        params.update(mlp_ratio=mlp_ratio, hidden=hidden, cnn_channels=cnn_channels, grid=grid)
+        params.update(normalize_images=normalize_images, batched=batched)
+        fusion_model = build_model("fusion", shapes, **params)
+        assert isinstance(fusion_model, FusionModel)
+        return UnimodalTransformerModel(fusion_model)
     encoders = [encoder, encoder] if isinstance(encoder, str) else list(encoder)
     if len(encoders) != 2 or not all(isinstance(e, str) for e in encoders):
         raise ValueError(f"encoder must be a name or a pair of names, got {encoder!r}")
@@ -209,4 +257,13 @@ def build_model(
     return LateFusionModel(modules[0], modules[1])
 
 
-__all__ = ["ARCHITECTURES", "SUBSETS", "BimodalModel", "FusionModel", "LateFusionModel", "build_model"]
+__all__ = [
+    "ARCHITECTURES",
+    "LATE_ENCODERS",
+    "SUBSETS",
+    "BimodalModel",
+    "FusionModel",
+    "LateFusionModel",
+    "UnimodalTransformerModel",
+    "build_model",
+]

@@ -17,7 +17,7 @@ applied with detached weights, so the main loss moves the encoders and heads, ne
 Choices:
 - The per-term augmentations of the fork (crop 0.5-1 for x, full SimCLR for x_1', SimCLR without crop for
   x_2') are replaced by the trainer's two views; view 1 plays (x_1, x_2), view 2 plays (x_1', x_2').
-- ``critic_hidden`` defaults to 32, not FactorCL's 512: the pairwise critics cost O(N^2 * hidden^2) and the
+- ``critic_hidden`` defaults to 16, not FactorCL's 512: the pairwise critics cost O(N^2 * hidden^2) and the
   CPU experiments would be dominated by them. Set ``critic_hidden=512`` for paper fidelity.
 - The probe sees the concatenation of the 10 head outputs on (z_1, z_2) (spec 3.3: 5 per modality),
   ``10 * d`` features: h_a, h_b, h_c, h_e, h_f on z_1 and h_a', h_b', h_d, h_e', h_f' on z_2.
@@ -56,7 +56,7 @@ class FactorCL(Objective):
     n_views = 2
     subsets = ("1", "2")
 
-    def __init__(self, dims: Mapping[str, int], *, critic_hidden: int = 32, critic_layers: int = 2) -> None:
+    def __init__(self, dims: Mapping[str, int], *, critic_hidden: int = 16, critic_layers: int = 2) -> None:
         super().__init__(dims)
         check_positive("critic_hidden", critic_hidden, integer=True)
         check_positive("critic_layers", critic_layers, integer=True)
