@@ -80,6 +80,7 @@ _BACKENDS = ("local", "ray")
 __all__ = [
     "RESULT_COLUMNS",
     "PlannedRun",
+    "load_objective_params",
     "load_sweep",
     "parse_grid",
     "parse_seeds",
@@ -110,10 +111,19 @@ def run_id_for(config: Any, overrides: Sequence[str], assignment: Mapping[str, A
 
 
 def plan_runs(
-    config: Any, grid: Mapping[str, Sequence[Any]], seeds: Sequence[int], overrides: Sequence[str] = ()
+    config: Any,
+    grid: Mapping[str, Sequence[Any]],
+    seeds: Sequence[int],
+    overrides: Sequence[str] = (),
+    objective_params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[PlannedRun]:
-    """Every (grid assignment, seed) as a ``PlannedRun``, grid keys varying slowest, seeds fastest."""
+    """Every (grid assignment, seed) as a ``PlannedRun``, grid keys varying slowest, seeds fastest.
+
+    ``objective_params`` maps an objective name to parameters that only runs of that objective get
+    (e.g. ``{"supervised": {"target": "synergy"}}``), applied after the grid assignment.
+    """
     keys = list(grid)
+    objective_params = _check_objective_params(objective_params or {})
     base_generator, base_objective = base_names(config, overrides)
     runs = []
     for values in itertools.product(*(grid[k] for k in keys)):
@@ -121,10 +131,21 @@ def plan_runs(
         generator = str(assignment.get("generator.name", base_generator))
         objective = str(assignment.get("objective.name", base_objective))
         extra = tuple(f"{k}={v!r}" for k, v in assignment.items())
+        own = tuple(f"objective.params.{k}={v!r}" for k, v in objective_params.get(objective, {}).items())
+        extra += own
         for seed in seeds:
-            run_id = run_id_for(config, overrides, assignment, seed)
+            run_id = run_id_for(config, [*overrides, *own], assignment, seed)
             runs.append(PlannedRun(run_id, seed, assignment, tuple(overrides) + extra, generator, objective))
     return runs
+
+
+def _check_objective_params(params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    if not isinstance(params, Mapping):
+        raise ValueError(f"objective_params must map objective names to tables, got {params!r}")
+    for name, table in params.items():
+        if not isinstance(table, Mapping):
+            raise ValueError(f"objective_params[{name!r}] must be a table of parameters, got {table!r}")
+    return {str(k): dict(v) for k, v in params.items()}
 
 
 def sweep(
@@ -139,6 +160,7 @@ def sweep(
     progress: bool = True,
     run_fn: Callable[..., Any] | None = None,
     resources: Mapping[str, float] | None = None,
+    objective_params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Run every grid assignment x seed, resumably, and return the tidy results table.
 
@@ -158,6 +180,8 @@ def sweep(
         run_fn: the function that runs one experiment, ``interactions.experiment.run`` by default; must be
             importable by name (module-level) when ``workers > 1`` or with Ray.
         resources: Ray resources per run, default ``{"num_cpus": 1}`` (e.g. add ``"num_gpus": 1``).
+        objective_params: objective name -> parameters given only to runs of that objective (see
+            ``plan_runs``); a sweep file's ``[objective_params]`` table, extended by this argument.
 
     Returns:
         The results table of all planned runs (``RESULT_COLUMNS`` + grid-key columns), in plan order.
@@ -167,9 +191,11 @@ def sweep(
         KeyboardInterrupt: re-raised after the table of the finished runs has been written.
     """
     if grid is None:
-        config, grid, file_seeds, file_overrides = load_sweep(config)
+        sweep_file = config
+        config, grid, file_seeds, file_overrides = load_sweep(sweep_file)
         seeds = file_seeds if seeds is None else seeds
         overrides = [*file_overrides, *(overrides or [])]
+        objective_params = {**load_objective_params(sweep_file), **(objective_params or {})}
     grid = _check_grid(grid)
     seeds = parse_seeds(seeds) if isinstance(seeds, str) else _check_seeds(seeds)
     overrides = [str(o) for o in (overrides or [])]
@@ -182,7 +208,7 @@ def sweep(
 
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
-    runs = plan_runs(config, grid, seeds, overrides)
+    runs = plan_runs(config, grid, seeds, overrides, objective_params)
     _write_manifest(out, config, grid, seeds, overrides, runs)
     table = _Table(out, runs, list(grid))
     finished = [r for r in runs if (_run_dir(out, r) / "result.json").exists()]
@@ -294,7 +320,7 @@ def parse_seeds(text: str) -> list[int]:
 
 
 _SWEEPS_DIR = Path(__file__).parent / "configs" / "sweeps"
-_SWEEP_KEYS = ("config", "grid", "seeds", "overrides", "description")
+_SWEEP_KEYS = ("config", "grid", "seeds", "overrides", "description", "objective_params")
 
 
 def load_sweep(
@@ -304,11 +330,31 @@ def load_sweep(
 
     The file has top-level ``config`` (base config name or path; a relative ``.toml`` path is taken
     relative to the sweep file), ``seeds`` (``"42-46"`` or a list), optional ``overrides`` (list of
-    ``"key=value"``) and ``description``, and a ``[grid]`` table of quoted dotted keys -> lists.
+    ``"key=value"``), ``description`` and ``[objective_params]`` (see ``load_objective_params``), and a
+    ``[grid]`` table of quoted dotted keys -> lists.
 
     Returns:
         ``(config, grid, seeds, overrides)``, ready for ``sweep``.
     """
+    path, spec = _read_sweep_file(name_or_path)
+    for key in ("config", "grid", "seeds"):
+        if key not in spec:
+            raise ValueError(f"sweep file {str(path)!r} lacks {key!r}")
+    config = spec["config"]
+    if isinstance(config, str) and config.endswith(".toml") and not Path(config).is_absolute():
+        config = str((path.parent / config).resolve())
+    seeds = spec["seeds"]
+    seeds = parse_seeds(seeds) if isinstance(seeds, str) else _check_seeds(seeds)
+    overrides = spec.get("overrides", [])
+    if not isinstance(overrides, list) or not all(isinstance(o, str) and "=" in o for o in overrides):
+        raise ValueError(
+            f"sweep file {str(path)!r}: overrides must be a list of 'key=value', got {overrides!r}"
+        )
+    return config, _check_grid(spec["grid"]), seeds, overrides
+
+
+def _read_sweep_file(name_or_path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
+    """Locate (shipped name or path), parse and key-check a sweep file."""
     path = Path(name_or_path)
     if not path.is_file():
         shipped = sorted(p.stem for p in _SWEEPS_DIR.glob("*.toml"))
@@ -325,20 +371,17 @@ def load_sweep(
         raise ValueError(
             f"sweep file {str(path)!r}: unknown key {unknown[0]!r}{suggest(unknown[0], _SWEEP_KEYS)}"
         )
-    for key in ("config", "grid", "seeds"):
-        if key not in spec:
-            raise ValueError(f"sweep file {str(path)!r} lacks {key!r}")
-    config = spec["config"]
-    if isinstance(config, str) and config.endswith(".toml") and not Path(config).is_absolute():
-        config = str((path.parent / config).resolve())
-    seeds = spec["seeds"]
-    seeds = parse_seeds(seeds) if isinstance(seeds, str) else _check_seeds(seeds)
-    overrides = spec.get("overrides", [])
-    if not isinstance(overrides, list) or not all(isinstance(o, str) and "=" in o for o in overrides):
-        raise ValueError(
-            f"sweep file {str(path)!r}: overrides must be a list of 'key=value', got {overrides!r}"
-        )
-    return config, _check_grid(spec["grid"]), seeds, overrides
+    return path, spec
+
+
+def load_objective_params(name_or_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """A sweep file's optional ``[objective_params]`` table: objective name -> its own parameters.
+
+    Example: ``[objective_params.supervised]`` with ``target = "synergy"`` gives the supervised runs of a
+    grid over ``objective.name`` their required target without passing it to the other objectives.
+    """
+    _, spec = _read_sweep_file(name_or_path)
+    return _check_objective_params(spec.get("objective_params", {}))
 
 
 def base_names(config: Any, overrides: Sequence[str] = ()) -> tuple[str, str]:

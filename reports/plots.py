@@ -166,9 +166,13 @@ def plot_capture_curves(
             handles.setdefault(label, line)
         _reference_lines(axis, rows_t, metric)
         true_bits = rows_t["true_bits"].mean()
-        axis.set_title(f"{theme.term_name(term)}\n({true_bits:.3g} bits)")
+        unit = "bit" if true_bits == 1 else "bits"
+        axis.set_title(f"{theme.term_name(term)}\n({true_bits:.3g} {unit})")
         axis.set_xlabel("epoch")
     axes[0].set_ylabel(theme.metric_label(metric))
+    if metric == "capture":  # keep the readable range when a few-seed t-band is wide (bands are clipped)
+        low, high = axes[0].get_ylim()
+        axes[0].set_ylim(max(low, -0.25), min(high, 1.25))
     _legend(axes[-1], list(handles.values()), metric)
     return fig, axes
 

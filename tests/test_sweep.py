@@ -266,3 +266,22 @@ TINY_XOR: list[str] = [
     "model.width=16",
     "model.hidden=32",
 ]
+
+
+def test_objective_params_reach_only_their_objective():
+    runs = plan_runs(
+        "xor", {"objective.name": ["comm", "supervised"]}, [0], (), {"supervised": {"target": "synergy"}}
+    )
+    by_objective = {r.objective: r.overrides for r in runs}
+    assert "objective.params.target='synergy'" in by_objective["supervised"]
+    assert not any(o.startswith("objective.params.") for o in by_objective["comm"])
+    plain = plan_runs("xor", {"objective.name": ["comm", "supervised"]}, [0])
+    assert plain[0].run_id == runs[0].run_id and plain[1].run_id != runs[1].run_id
+    with pytest.raises(ValueError, match="objective_params"):
+        plan_runs("xor", {"objective.name": ["comm"]}, [0], (), {"supervised": "synergy"})
+
+
+def test_shipped_xor_sweep_gives_supervised_its_target():
+    from interactions.sweep import load_objective_params
+
+    assert load_objective_params("xor") == {"supervised": {"target": "synergy"}}

@@ -120,3 +120,18 @@ def test_batched_masks_are_faster_than_per_mask_passes():
 
     per_mask, batched = seconds(False), seconds(True)
     assert per_mask / batched > 1.5, f"batched {batched:.3f}s vs per-mask {per_mask:.3f}s"
+
+
+def test_unimodal_transformer_baseline_never_mixes_modalities():
+    from interactions.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("late", ((6,), (5,)), late_encoder="transformer", width=16, n_tokens=2, heads=2)
+    assert model.dims == {"1": 16, "2": 16, "12": 32}
+    x1, x2 = torch.randn(4, 6), torch.randn(4, 5)
+    a = model.embed(x1, x2)
+    b = model.embed(x1, torch.randn(4, 5))
+    assert torch.equal(a["1"], b["1"]) and not torch.allclose(a["2"], b["2"])
+    assert torch.equal(a["12"], torch.cat([a["1"], a["2"]], 1))
+    with pytest.raises(ValueError, match="late_encoder"):
+        build_model("late", ((6,), (5,)), late_encoder="transformr")
