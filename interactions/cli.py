@@ -62,20 +62,9 @@ def _seed_everything(seed: int) -> None:
 
 def format_capture(df: Any) -> str:
     """The capture table as aligned text (term, accuracy, bits, true bits, capture, floor, ...)."""
-    cols = [
-        c
-        for c in (
-            "term",
-            "balanced_accuracy",
-            "bits",
-            "true_bits",
-            "capture",
-            "floor",
-            "chance",
-            "feature_dim",
-        )
-        if c in df.columns
-    ]
+    from .experiment import CAPTURE_COLUMNS
+
+    cols = [c for c in CAPTURE_COLUMNS if c in df.columns]
     return df[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
