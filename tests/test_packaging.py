@@ -33,7 +33,7 @@ def _imported_top_level(package: str) -> set[str]:
 
 @pytest.mark.parametrize("package", ["generators", "estimators", "reports"])
 def test_dependency_direction(package):
-    """generators, estimators and reports use only interactions.types/registry/gaussian_info of the project."""
+    """generators, estimators and reports use only interactions.types, .registry and .gaussian_info."""
     imported = _imported_top_level(package)
     others = {p for p in PACKAGES if p not in (package, "interactions")}
     assert not {m for m in imported if m.split(".")[0] in others}, f"{package} imports a sibling package"

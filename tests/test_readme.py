@@ -17,7 +17,8 @@ def test_readme_example_runs(monkeypatch):
     block = _python_blocks()[0]
     assert "interactions.run(" in block
     block = block.replace('"train.epochs=20"', '"train.epochs=1", "train.n_train=512", "probe.n_train=256"')
-    block += '\nassert list(result.capture.columns[:6]) == ["term", "balanced_accuracy", "bits", "true_bits", "capture", "floor"]\n'
+    columns = ["term", "balanced_accuracy", "bits", "true_bits", "capture", "floor"]
+    block += f"\nassert list(result.capture.columns[:6]) == {columns!r}\n"
     exec(compile(block, str(README), "exec"), {})
 
 
