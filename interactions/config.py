@@ -251,7 +251,8 @@ def load(config: Any) -> dict[str, Any]:
 
 
 def parse_value(text: str) -> Any:
-    """A ``--set`` value: a Python literal (``ast.literal_eval``), else the raw string."""
+    """A ``--set`` value: a Python literal (``ast.literal_eval``), else the stripped string."""
+    text = text.strip()
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
