@@ -226,9 +226,13 @@ def test_sweep_definition_file_drives_a_sweep(tmp_path):
 
 @pytest.mark.slow
 def test_ray_backend_matches_local(tmp_path, monkeypatch):
-    pytest.importorskip("ray")
+    ray = pytest.importorskip("ray")
+    # Ray's workers do not inherit sys.path: give them this directory through their environment
+    here = str(Path(__file__).parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
     local = _sweep(tmp_path / "a", run_fn=fake_run)
     remote = _sweep(tmp_path / "b", run_fn=_importable_fake_run(monkeypatch), backend="ray", workers=2)
+    ray.shutdown()
     pd.testing.assert_frame_equal(remote, local)
 
 
