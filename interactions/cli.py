@@ -11,6 +11,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 from collections.abc import Sequence
@@ -192,7 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Configuration errors (``ValueError``/``TypeError`` raised before training) are printed as one line
     on stderr with exit status 2 instead of a traceback.
+
+    The current directory is put on ``sys.path`` (as ``python -m`` does), so that a user's objective or
+    generator named ``"module:Class"`` in a config or ``--set``/``--grid`` is found next to where the
+    command runs; sweep worker processes inherit that path.
     """
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

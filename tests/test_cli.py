@@ -123,3 +123,18 @@ def test_sweep_then_report(capsys, tmp_path):
     assert (out / "results.csv").exists() and len(list((out / "runs").iterdir())) == 2
     assert cli.main(["report", str(out)]) == 0
     assert (out / "report" / "summary.md").exists()
+
+
+def test_user_objective_next_to_the_command_is_found(tmp_path, monkeypatch, capsys):
+    (tmp_path / "user_objective_mod.py").write_text(
+        "from interactions.objectives.simclr import SimCLR\n\nclass Mine(SimCLR):\n    name = 'mine'\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    argv = ["run", "xor", "--set", "objective.name=user_objective_mod:Mine", "--set", "train.epochs=1"]
+    argv += ["--set", "train.n_train=256", "--set", "probe.n_train=128", "--set", "probe.n_test=128"]
+    try:
+        assert cli.main(argv) == 0
+    finally:
+        sys.modules.pop("user_objective_mod", None)
+    assert "objective 'user_objective_mod:Mine'" in capsys.readouterr().out
