@@ -49,7 +49,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from .config import parse_value
+from .config_io import parse_value
 from .registry import suggest
 from .sweep_runner import (
     RESULT_COLUMNS,
