@@ -27,13 +27,13 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Union
 
 import numpy as np
 
+from interactions.atomic import atomic_write
 from interactions.types import TERMS, BimodalSample, InteractionSpec
 
 from .base import SPLITS, Generator, SeedLike, as_rng, check_n, check_split
@@ -340,15 +340,11 @@ def _read_bank(path: Path, key: dict[str, Any], shape: tuple[int, ...]) -> np.nd
 
 def _write_bank(path: Path, key: dict[str, Any], images: np.ndarray) -> None:
     """Write atomically: a temporary file in the same folder, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
             np.savez(handle, images=images, key=np.array(json.dumps(key, sort_keys=True)))
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(path, write)

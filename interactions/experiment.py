@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ import pandas as pd
 import torch
 
 from . import config as config_mod
+from .atomic import atomic_write_text
 from .devices import environment, resolve_device
 from .training import Batches, Seeds, Trainer, derive, features, load_checkpoint, save_checkpoint, to_device
 from .types import TERMS
@@ -140,16 +140,12 @@ def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as JSON atomically (temporary file, then ``os.replace``)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_clean(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(_clean(data), indent=2, allow_nan=False) + "\n")
 
 
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
 
 
 # ------------------------------------------------------------------------------------------ run directory

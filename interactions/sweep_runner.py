@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_write, atomic_write_text
 from .types import TERMS
 
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -84,7 +85,7 @@ def run_one(
         )
         return result_rows(run, result)
     except Exception as err:  # recorded and the sweep goes on; KeyboardInterrupt passes through
-        _atomic_write_text(Path(run_dir) / "error.txt", traceback.format_exc())
+        atomic_write_text(Path(run_dir) / "error.txt", traceback.format_exc())
         return failed_rows(run, err)
 
 
@@ -161,8 +162,8 @@ class ResultTable:
         except ImportError:
             pass
         else:
-            _atomic_write(self.out / "results.parquet", lambda p: frame.to_parquet(p, index=False))
-        _atomic_write(self.out / "results.csv", lambda p: frame.to_csv(p, index=False))
+            atomic_write(self.out / "results.parquet", lambda p: frame.to_parquet(p, index=False))
+        atomic_write(self.out / "results.csv", lambda p: frame.to_csv(p, index=False))
 
 
 def _normalise_column(values: pd.Series) -> pd.Series:
@@ -175,22 +176,6 @@ def _normalise_column(values: pd.Series) -> pd.Series:
     return pd.Series([v if isinstance(v, str) else repr(v) for v in items], index=values.index, dtype=str)
 
 
-def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write through ``write(tmp)`` then ``os.replace`` onto ``path``; never leaves ``path`` half-written."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda p: p.write_text(text))
-
-
 def write_manifest(out: Path, config: Any, grid: dict, seeds: list[int], overrides: list[str], runs) -> None:
     manifest = {
         "config": config if isinstance(config, Mapping) else str(config),
@@ -199,7 +184,7 @@ def write_manifest(out: Path, config: Any, grid: dict, seeds: list[int], overrid
         "overrides": overrides,
         "runs": [{"run_id": r.run_id, "seed": r.seed, "grid": r.assignment} for r in runs],
     }
-    _atomic_write_text(out / "sweep.json", json.dumps(manifest, indent=2, default=repr) + "\n")
+    atomic_write_text(out / "sweep.json", json.dumps(manifest, indent=2, default=repr) + "\n")
 
 
 def execute_local(run_fn, config, pending: list[PlannedRun], out: Path, workers: int, on_done) -> None:

@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from interactions.atomic import atomic_write_text
+
 from . import theme
 from .paper import check_against_paper, paper_trifeature
 from .plots import paper_protocol, plot_capture_curves, plot_capture_vs, plot_term_bars
@@ -236,11 +238,4 @@ def _html(frame, tables, comparison, failed, figures) -> str:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, text)

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from interactions.atomic import atomic_write
+
 #: Objective -> colour (Okabe & Ito 2008). Dict order is the order of objectives in figures and tables.
 OBJECTIVE_COLORS: dict[str, str] = {
     "comm": "#D55E00",
@@ -114,12 +116,9 @@ def savefig(fig: Any, stem: str | os.PathLike[str], formats: Sequence[str] = ("p
     paths = []
     for fmt in formats:
         path = stem.with_name(f"{stem.name}.{fmt}")
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            fig.savefig(tmp, format=fmt, dpi=RC["savefig.dpi"], bbox_inches="tight")
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        atomic_write(
+            path,
+            lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=RC["savefig.dpi"], bbox_inches="tight"),
+        )
         paths.append(path)
     return paths

@@ -1,0 +1,30 @@
+"""Atomic writes: the target is the old file or the complete new one, and no temporary file is left."""
+
+from __future__ import annotations
+
+import pytest
+
+from interactions.atomic import atomic_write, atomic_write_text
+
+
+def test_write_replaces_the_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "sub" / "a.txt"
+    assert atomic_write_text(target, "one") == target
+    atomic_write_text(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["a.txt"]
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_failed_write_keeps_the_old_file(tmp_path, error):
+    target = tmp_path / "a.txt"
+    atomic_write_text(target, "old")
+
+    def half_write(tmp):
+        tmp.write_text("half")
+        raise error("interrupted")
+
+    with pytest.raises(error):
+        atomic_write(target, half_write)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
