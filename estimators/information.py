@@ -58,8 +58,10 @@ def as_codes(labels: Any, name: str = "labels") -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
-def _entropy_of_counts(counts: np.ndarray) -> float:
-    p = counts[counts > 0] / counts.sum()
+def distribution_entropy_bits(p: Any) -> float:
+    """Shannon entropy in bits of a probability array of any shape (0 log 0 = 0; not renormalised)."""
+    p = np.asarray(p, dtype=float).ravel()
+    p = p[p > 0]
     return float(-(p * np.log2(p)).sum())
 
 
@@ -74,7 +76,7 @@ def entropy_bits(labels: Any) -> float:
     """
     codes = as_codes(labels)
     _, counts = np.unique(codes, return_counts=True)
-    return _entropy_of_counts(counts)
+    return distribution_entropy_bits(counts / counts.sum())
 
 
 def joint_codes(*columns: Any) -> np.ndarray:

@@ -16,21 +16,15 @@ from collections.abc import Callable
 import numpy as np
 
 from .broja import broja_solve
-
-
-def entropy_bits_of(p: np.ndarray) -> float:
-    """Shannon entropy in bits of a probability array of any shape (0 log 0 = 0)."""
-    p = np.asarray(p, dtype=float).ravel()
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
+from .information import distribution_entropy_bits
 
 
 def mutual_informations(joint: np.ndarray) -> tuple[float, float, float]:
     """(I(X1; Y), I(X2; Y), I(X1, X2; Y)) in bits for a joint of shape (|X1|, |X2|, |Y|)."""
-    h_y = entropy_bits_of(joint.sum((0, 1)))
-    i1 = entropy_bits_of(joint.sum((1, 2))) + h_y - entropy_bits_of(joint.sum(1))
-    i2 = entropy_bits_of(joint.sum((0, 2))) + h_y - entropy_bits_of(joint.sum(0))
-    i12 = entropy_bits_of(joint.sum(2)) + h_y - entropy_bits_of(joint)
+    h_y = distribution_entropy_bits(joint.sum((0, 1)))
+    i1 = distribution_entropy_bits(joint.sum((1, 2))) + h_y - distribution_entropy_bits(joint.sum(1))
+    i2 = distribution_entropy_bits(joint.sum((0, 2))) + h_y - distribution_entropy_bits(joint.sum(0))
+    i12 = distribution_entropy_bits(joint.sum(2)) + h_y - distribution_entropy_bits(joint)
     return max(i1, 0.0), max(i2, 0.0), max(i12, 0.0)
 
 
