@@ -9,11 +9,11 @@ Prints:
    first call renders the image banks and is reported separately as setup time);
 3. the *floor* of ``xor``'s defaults: what a linear probe reads from a randomly initialised encoder, per
    term. Each modality goes through its own untrained MLP (2 hidden ReLU layers of width 256, PyTorch
-   default init), the two feature vectors are concatenated (a late-fusion encoder at epoch 0), and a
-   multinomial logistic probe (standardised features, C chosen by log-loss on a stratified 25 % hold-out
-   of the training rows, refit on all of them) is scored on fresh unbiased test rows. bits = H(T) - CE
-   (bits), a lower bound on I(Z; T); a good generator leaves the unique and synergy floors near 0, so that
-   what a trained encoder exposes was learned;
+   default init), the two feature vectors are concatenated (a late-fusion encoder at epoch 0), and the
+   toolkit's probe (``estimators.capture``, the one every training run uses) is scored on fresh unbiased
+   test rows. bits = H(T) - CE (bits), a lower bound on I(Z; T). With the xor defaults (coupling 1) a
+   pooled random MLP reads almost all of each unique bit; that is why the shipped ``xor`` config gives
+   the baselines CoMM's transformer encoder, whose floors every run reports;
 4. the matching ceiling: a trained MLP classifier's accuracy on each term from the observed data.
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import sys
 import time
 import tracemalloc
@@ -35,9 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import generators  # noqa: E402
 from generators.base import Generator  # noqa: E402
-from interactions.types import TERMS, BimodalSample  # noqa: E402
+from interactions.types import BimodalSample  # noqa: E402
 
-_C_GRID = (1e-3, 1e-2, 1e-1, 1.0)
 _SIZE_FIELDS = ("image_size", "size", "resolution")
 
 
@@ -71,36 +69,6 @@ def random_encoder_features(x: np.ndarray, width: int, seed: int) -> np.ndarray:
         return net(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
 
 
-def probe_bits(
-    z_train: np.ndarray, y_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, seed: int
-) -> tuple[float, float]:
-    """Multinomial logistic probe; returns (balanced accuracy, H(T) - cross-entropy in bits) on test rows."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import balanced_accuracy_score, log_loss
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-
-    scaler = StandardScaler().fit(z_train)
-    z_train, z_test = scaler.transform(z_train), scaler.transform(z_test)
-    fit_rows, hold_rows = train_test_split(
-        np.arange(len(y_train)), test_size=0.25, stratify=y_train, random_state=seed
-    )
-    classes = np.unique(y_train)
-
-    def fit(c: float, rows: np.ndarray) -> LogisticRegression:
-        return LogisticRegression(C=c, max_iter=1000).fit(z_train[rows], y_train[rows])
-
-    losses = {
-        c: log_loss(y_train[hold_rows], fit(c, fit_rows).predict_proba(z_train[hold_rows]), labels=classes)
-        for c in _C_GRID
-    }
-    model = fit(min(losses, key=losses.get), np.arange(len(y_train)))
-    ce_bits = log_loss(y_test, model.predict_proba(z_test), labels=classes) / math.log(2)
-    freq = np.bincount(y_test) / len(y_test)
-    h_bits = float(-(freq[freq > 0] * np.log2(freq[freq > 0])).sum())
-    return float(balanced_accuracy_score(y_test, model.predict(z_test))), h_bits - ce_bits
-
-
 def untrained_floor(gen: Generator, n_train: int = 3000, n_test: int = 2000, width: int = 256, seed: int = 0):
     """Per-term floor of a late-fusion untrained encoder on ``gen.unbiased()`` (see module docstring).
 
@@ -109,6 +77,8 @@ def untrained_floor(gen: Generator, n_train: int = 3000, n_test: int = 2000, wid
         (``raw_x_bits``: the same probe on the concatenated raw observations, for comparison).
     """
     import pandas as pd
+
+    from estimators import capture
 
     gen = gen.unbiased()
     train, test = gen.sample(n_train, seed=seed), gen.sample(n_test, seed=seed, split="test")
@@ -120,15 +90,13 @@ def untrained_floor(gen: Generator, n_train: int = 3000, n_test: int = 2000, wid
     def raw(s: BimodalSample) -> np.ndarray:
         return np.hstack([s.x1.reshape(len(s), -1), s.x2.reshape(len(s), -1)])
 
-    z_train, z_test = features(train), features(test)
-    truth = gen.ground_truth().as_dict()
-    rows = []
-    for term in TERMS:
-        y_train, y_test = train.targets[term], test.targets[term]
-        bacc, bits = probe_bits(z_train, y_train, z_test, y_test, seed)
-        _, raw_bits = probe_bits(raw(train), y_train, raw(test), y_test, seed)
-        fraction = bits / truth[term] if truth[term] > 0 else float("nan")
-        rows.append((term, bacc, bits, truth[term], fraction, raw_bits))
+    # the toolkit's own probe, exactly as every training run uses it (estimators.capture)
+    learned = capture(features(train), train, z_test=features(test), sample_test=test, random_state=seed)
+    plain = capture(raw(train), train, z_test=raw(test), sample_test=test, random_state=seed)
+    rows = [
+        (r.term, r.balanced_accuracy, r.bits, r.true_bits, r.capture, p.bits)
+        for r, p in zip(learned.itertuples(), plain.itertuples())
+    ]
     return pd.DataFrame(
         rows, columns=["term", "balanced_accuracy", "bits", "true_bits", "fraction", "raw_x_bits"]
     )
