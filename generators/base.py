@@ -47,6 +47,17 @@ def check_n(n: Any) -> int:
     return int(n)
 
 
+def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    """Validate an integer hyper-parameter in ``[lo, hi]`` (``hi=None``: unbounded); bools are rejected."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if hi is None and value < lo:
+        raise ValueError(f"{name} must be >= {lo}, got {value}")
+    if hi is not None and not lo <= value <= hi:
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
+    return int(value)
+
+
 def check_split(split: str) -> str:
     """Validate a split name."""
     if split not in SPLITS:

@@ -34,7 +34,7 @@ from interactions.gaussian_info import check_covariance, gaussian_conditional, g
 from interactions.registry import suggest
 from interactions.types import TERMS, BimodalSample, InteractionSpec
 
-from .base import SPLITS, Generator, SeedLike, check_n, check_split
+from .base import SPLITS, Generator, SeedLike, check_int, check_n, check_split
 from .xor import stream_rng
 
 #: Covariances of (x1, x2, y) of the presets (construction in the module docstring).
@@ -46,14 +46,6 @@ PRESETS: dict[str, tuple[tuple[float, ...], ...]] = {
 }
 DEFAULT_PRESET = "mixed"
 _VIEW_STREAM = len(SPLITS)
-
-
-def _check_dim(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if not 1 <= value <= 1024:
-        raise ValueError(f"{name} must be in [1, 1024], got {value}")
-    return int(value)
 
 
 def padded_preset(preset: str, dim_1: int, dim_2: int) -> np.ndarray:
@@ -98,12 +90,9 @@ class GaussianGenerator(Generator):
     n_bins: int = 4
 
     def __post_init__(self) -> None:
-        _check_dim("dim_1", self.dim_1)
-        _check_dim("dim_2", self.dim_2)
-        if isinstance(self.n_bins, bool) or not isinstance(self.n_bins, (int, np.integer)):
-            raise TypeError(f"n_bins must be an int, got {self.n_bins!r}")
-        if not 2 <= self.n_bins <= 64:
-            raise ValueError(f"n_bins must be in [2, 64], got {self.n_bins}")
+        check_int("dim_1", self.dim_1, 1, 1024)
+        check_int("dim_2", self.dim_2, 1, 1024)
+        check_int("n_bins", self.n_bins, 2, 64)
         d = self.dim_1 + self.dim_2 + 1
         if self.cov is None:
             preset = DEFAULT_PRESET if self.preset is None else self.preset

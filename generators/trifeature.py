@@ -36,7 +36,7 @@ import numpy as np
 from interactions.atomic import atomic_write
 from interactions.types import TERMS, BimodalSample, InteractionSpec
 
-from .base import SPLITS, Generator, SeedLike, as_rng, check_n, check_split
+from .base import SPLITS, Generator, SeedLike, as_rng, check_int, check_n, check_split
 from .trifeature_render import COLOURS, SHAPES, TEXTURES, check_image_size, render
 from .trifeature_split import (
     PairBlocks,
@@ -51,14 +51,6 @@ from .trifeature_split import (
 #: Bump when the rendering code changes pixels: it is part of the cache key.
 RENDER_VERSION = "trifeature-render-1"
 _LATENTS = ("shape", "texture_1", "colour_1", "texture_2", "colour_2")
-
-
-def _check_int(name: str, value: Any, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {value}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -96,8 +88,8 @@ class TrifeatureGenerator(Generator):
         if not isinstance(self.biased, (bool, np.bool_)):
             raise TypeError(f"biased must be a bool, got {self.biased!r}")
         for name in ("split_seed", "mapping_seed", "render_seed"):
-            _check_int(name, getattr(self, name), 0)
-        _check_int("renders_per_combination", self.renders_per_combination, 1)
+            check_int(name, getattr(self, name), 0)
+        check_int("renders_per_combination", self.renders_per_combination, 1)
         if self.cache_dir is not None:
             if not isinstance(self.cache_dir, (str, os.PathLike)):
                 raise TypeError(f"cache_dir must be a path or None, got {self.cache_dir!r}")

@@ -51,7 +51,7 @@ import numpy as np
 
 from interactions.types import BimodalSample, InteractionSpec
 
-from .base import SPLITS, Generator, SeedLike, check_n, check_split
+from .base import SPLITS, Generator, SeedLike, check_int, check_n, check_split
 from .lifts import Lift, make_lift, parity_couple
 
 #: Largest number of bits of one term (2**12 = 4096 classes).
@@ -64,14 +64,6 @@ _VIEW_STREAM = len(SPLITS)
 FREE_NUISANCE = 1
 #: Automatic ``dim``: max(MIN_DIM, bits + nuisance + 3).
 MIN_DIM = 16
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
-    return int(value)
 
 
 def _check_real(name: str, value: Any, lo: float, hi: float = math.inf, open_lo: bool = False) -> float:
@@ -167,20 +159,20 @@ class XORGenerator(Generator):
 
     def __post_init__(self) -> None:
         for term in _TERM_FIELDS:
-            _check_int(term, getattr(self, term), 0, MAX_BITS_PER_TERM)
+            check_int(term, getattr(self, term), 0, MAX_BITS_PER_TERM)
         total = sum(getattr(self, t) for t in _TERM_FIELDS)
         if total > MAX_BITS_TOTAL:
             raise ValueError(
                 f"total bits redundancy+unique_1+unique_2+synergy = {total} exceeds {MAX_BITS_TOTAL}"
             )
-        _check_int("coupling", self.coupling, 0, 8)
-        _check_int("depth", self.depth, 1, 8)
-        _check_int("lift_seed", self.lift_seed, 0, 2**63 - 1)
+        check_int("coupling", self.coupling, 0, 8)
+        check_int("depth", self.depth, 1, 8)
+        check_int("lift_seed", self.lift_seed, 0, 2**63 - 1)
         widest = max(self._modality_bits())
         nuisance = self.coupling * widest + FREE_NUISANCE if self.nuisance is None else self.nuisance
         dim = max(MIN_DIM, widest + nuisance + 3) if self.dim is None else self.dim
-        object.__setattr__(self, "_nuisance", _check_int("nuisance", nuisance, 0, 4096))
-        object.__setattr__(self, "_dim", _check_int("dim", dim, 1, 4096))
+        object.__setattr__(self, "_nuisance", check_int("nuisance", nuisance, 0, 4096))
+        object.__setattr__(self, "_dim", check_int("dim", dim, 1, 4096))
         object.__setattr__(self, "noise", _check_real("noise", self.noise, 0.0))
         object.__setattr__(self, "bias", _check_real("bias", self.bias, 0.0, 1.0))
         object.__setattr__(self, "margin", _check_real("margin", self.margin, 0.0, 100.0))
