@@ -49,7 +49,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from .config_io import parse_value
+from .config_io import load, parse_value
 from .registry import suggest
 from .sweep_runner import (
     RESULT_COLUMNS,
@@ -356,18 +356,10 @@ def base_names(config: Any, overrides: Sequence[str] = ()) -> tuple[str, str]:
 
     Used only to label failed runs; successful runs take the names from the resolved config.
     """
-    tree: Mapping[str, Any] = {}
-    if isinstance(config, Mapping):
-        tree = config
-    else:
-        path = Path(config)
-        if not path.is_file():
-            path = Path(__file__).parent / "configs" / f"{path.stem}.toml"
-        try:
-            with open(path, "rb") as handle:
-                tree = tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError):
-            tree = {}
+    try:
+        tree: Mapping[str, Any] = load(config)
+    except (ValueError, TypeError, OSError):  # the run itself reports a broken config
+        tree = {}
     names = {s: str((tree.get(s) or {}).get("name", "")) for s in ("generator", "objective")}
     for item in overrides:
         key, _, value = item.partition("=")
