@@ -87,6 +87,7 @@ __all__ = [
     "parse_seeds",
     "plan_runs",
     "run_id_for",
+    "shipped_sweeps",
     "sweep",
 ]
 
@@ -440,6 +441,19 @@ def _read_sweep_file(name_or_path: str | os.PathLike[str]) -> tuple[Path, dict[s
             f"sweep file {str(path)!r}: unknown key {unknown[0]!r}{suggest(unknown[0], _SWEEP_KEYS)}"
         )
     return path, spec
+
+
+def shipped_sweeps() -> list[tuple[str, str]]:
+    """``(name, description)`` of every sweep definition under ``interactions/configs/sweeps/``."""
+    entries = []
+    for path in sorted(_SWEEPS_DIR.glob("*.toml")):
+        try:
+            with open(path, "rb") as handle:
+                description = str(tomllib.load(handle).get("description", ""))
+        except (OSError, ValueError):
+            description = "(unreadable file)"
+        entries.append((path.stem, " ".join(description.split())))
+    return entries
 
 
 def load_objective_params(name_or_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
