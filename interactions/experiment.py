@@ -218,6 +218,19 @@ def _read_checkpoint(run_dir: Path, dev: torch.device) -> dict[str, Any] | None:
     return state
 
 
+def _checkpoint_intact(run_dir: Path) -> bool:
+    """True unless ``checkpoint.pt`` exists and fails its SHA-256 (a deleted one is no damage)."""
+    from .training import checkpoint_payload
+
+    if not (run_dir / "checkpoint.pt").exists():
+        return True
+    try:
+        checkpoint_payload(run_dir / "checkpoint.pt")
+    except (DamagedFileError, OSError):
+        return False
+    return True
+
+
 def _metrics_text(metrics: list[dict]) -> str:
     return "".join(json.dumps(m) + "\n" for m in metrics)
 
@@ -246,11 +259,14 @@ def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
         if result.get("config_sha256") != digest:
             raise _different_config(run_dir)
         metrics = run_dir / "metrics.jsonl"
-        if metrics.exists() and sha256_text(
-            metrics.read_text(encoding="utf-8", errors="replace")
-        ) == result.get("metrics_sha256"):
+        if (
+            _checkpoint_intact(run_dir)
+            and metrics.exists()
+            and sha256_text(metrics.read_text(encoding="utf-8", errors="replace"))
+            == result.get("metrics_sha256")
+        ):
             return "done"
-        (run_dir / "result.json").unlink()  # its metrics log is damaged: rebuilt from the checkpoint
+        (run_dir / "result.json").unlink()  # metrics log or checkpoint damaged: rebuilt or retrained
     state = _read_checkpoint(run_dir, torch.device("cpu"))
     if state is not None:
         if state["config_sha256"] != digest:
@@ -322,6 +338,10 @@ def run(
     if run_dir is not None:
         state = _prepare_dir(run_dir, cfg, resume)
         if state == "done":
+            text = config_mod.to_toml(cfg)
+            stored = run_dir / "config.toml"
+            if not stored.exists() or stored.read_text(encoding="utf-8", errors="replace") != text:
+                write_text(stored, text)  # a readable copy; the run's identity is the hash in result.json
             data = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
             return dataclasses.replace(RunResult.from_json(data, run_dir), reused=True)
     settings = config_mod.TrainSettings(**cfg["train"])

@@ -361,6 +361,16 @@ def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
         DamagedFileError: the file is truncated, altered, or not a checkpoint of this toolkit (its
             SHA-256 does not match the one it was written with); nothing is unpickled in that case.
     """
+    payload = checkpoint_payload(path)
+    return torch.load(io.BytesIO(payload), map_location=device, weights_only=False)
+
+
+def checkpoint_payload(path: Path) -> bytes:
+    """The verified ``torch.save`` bytes of a checkpoint (see ``load_checkpoint``; nothing is unpickled).
+
+    Raises:
+        DamagedFileError: bad header or SHA-256 mismatch.
+    """
     path = Path(path)
     data = path.read_bytes()
     first = len(CHECKPOINT_MAGIC)
@@ -371,4 +381,4 @@ def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
     payload = data[end + 1 :]
     if hashlib.sha256(payload).hexdigest() != expected:
         raise DamagedFileError(f"checkpoint {str(path)!r} is damaged (its SHA-256 does not match)")
-    return torch.load(io.BytesIO(payload), map_location=device, weights_only=False)
+    return payload
