@@ -14,13 +14,20 @@ Imports nothing from the project (like ``types`` and ``registry``), so every pac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import socket
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+
+class DirectoryBusyError(RuntimeError):
+    """Another process holds the lock of a directory (``exclusive_lock``, run directories)."""
 
 
 class DamagedFileError(ValueError):
@@ -81,3 +88,43 @@ def is_sealed(data: Any) -> bool:
         return isinstance(data, dict) and data.get("sha256") == seal(data)["sha256"]
     except (TypeError, ValueError):
         return False
+
+
+# ------------------------------------------------------------------------------------------------ locks
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike[str], busy: Callable[[str], Exception]) -> Iterator[None]:
+    """Hold an exclusive ``fcntl.flock`` on ``path`` (created) for the duration of the block.
+
+    The lock dies with its process (even after ``kill -9``), so it is never stale; the file records the
+    holder ("pid N on HOST since TIME") for the message of the next one. Where ``fcntl`` does not exist
+    (Windows), no lock is taken.
+
+    Args:
+        path: the lock file.
+        busy: builds the exception raised when another process holds the lock, from the holder's line.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise busy(handle.read().strip() or "unknown process") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(
+            f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+        )
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)

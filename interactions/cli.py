@@ -8,7 +8,7 @@ Examples::
     interactions report runs/sweep --out figures/
 
 Exit status: 0 success; 1 a run of the sweep failed, or an unexpected error; 2 bad input (a config, a
-value, a damaged or incomplete results table), named in one line on stderr; 3 another sweep is running in
+value, a damaged or incomplete results table), named in one line on stderr; 3 another sweep or run is using
 the same --out; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Errors are one line; -v adds the
 traceback.
 """
@@ -339,12 +339,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: terminated", file=sys.stderr)
         raise
     except Exception as err:  # noqa: BLE001 - every error reaches the user as one line
-        from .sweep_runner import SweepLockedError
+        from .atomic import DirectoryBusyError
 
         if args.verbose:
             traceback.print_exc()
         print(f"{name}: error: {_one_line(err)}", file=sys.stderr)
-        if isinstance(err, SweepLockedError):
+        if isinstance(err, DirectoryBusyError):
             return 3
         return 2 if isinstance(err, (ValueError, TypeError)) else 1
     finally:

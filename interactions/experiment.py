@@ -33,8 +33,9 @@ import functools
 import hashlib
 import json
 import math
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ import pandas as pd
 import torch
 
 from . import config as config_mod
-from .atomic import DamagedFileError, atomic_write_text, is_sealed, seal
+from .atomic import DamagedFileError, DirectoryBusyError, atomic_write_text, is_sealed, seal
 from .devices import environment, resolve_device
 from .training import Batches, Seeds, Trainer, derive, features, load_checkpoint, save_checkpoint, to_device
 from .types import TERMS
@@ -249,6 +250,8 @@ def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
     verified checkpoint of ``cfg`` (a damaged result is then rebuilt from it). "fresh": nothing usable.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
+    for stale in run_dir.glob(".*.tmp"):  # left by a process killed while writing (the directory is locked)
+        stale.unlink(missing_ok=True)
     if not resume:
         for name in RUN_FILES:
             (run_dir / name).unlink(missing_ok=True)
@@ -333,7 +336,53 @@ def run(
         ValueError / TypeError: a bad config, naming the key, before any training.
     """
     cfg = config_mod.resolve(config, overrides, seed=seed, device=device)
-    run_dir = Path(out) if out is not None else None
+    if out is None:
+        return _run_resolved(cfg, None, resume, progress, callback, tensorboard)
+    run_dir = Path(out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with run_dir_lock(run_dir):
+        return _run_resolved(cfg, run_dir, resume, progress, callback, tensorboard)
+
+
+class RunDirectoryBusyError(DirectoryBusyError):
+    """Another process is running in the run directory."""
+
+
+@contextlib.contextmanager
+def run_dir_lock(run_dir: Path) -> Iterator[None]:
+    """An exclusive ``fcntl.flock`` on the run directory itself (no lock file), released with its process.
+
+    Raises:
+        RunDirectoryBusyError: another process holds it (two runs writing one directory would mix files).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunDirectoryBusyError(
+                f"another process is running in run directory {str(run_dir)!r}; wait for it or use "
+                "another --out"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _run_resolved(
+    cfg: dict,
+    run_dir: Path | None,
+    resume: bool,
+    progress: bool,
+    callback: EvalCallback | None,
+    tensorboard: str | Path | None,
+) -> RunResult:
+    """``run`` once its config is resolved (and its directory locked): reuse, resume or train."""
     state = "fresh"
     if run_dir is not None:
         state = _prepare_dir(run_dir, cfg, resume)

@@ -433,8 +433,11 @@ def _read_sweep_file(name_or_path: str | os.PathLike[str]) -> tuple[Path, dict[s
                 f"unknown sweep {str(name_or_path)!r}{suggest(str(name_or_path), shipped)}; "
                 f"shipped: {', '.join(shipped)} (or give a TOML path)"
             )
-    with open(path, "rb") as handle:
-        spec = tomllib.load(handle)
+    try:
+        with open(path, "rb") as handle:
+            spec = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"sweep file {str(path)!r} is not valid TOML: {err}") from None
     unknown = [k for k in spec if k not in _SWEEP_KEYS]
     if unknown:
         raise ValueError(

@@ -18,12 +18,11 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_write, atomic_write_text, is_sealed
+from .atomic import DirectoryBusyError, atomic_write, atomic_write_text, exclusive_lock, is_sealed
 from .types import TERMS
 
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -278,52 +277,25 @@ def is_finished(run_dir: Path) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- the lock
-class SweepLockedError(RuntimeError):
+class SweepLockedError(DirectoryBusyError):
     """Another sweep holds the lock of the results directory."""
 
 
 LOCK_NAME = ".sweep.lock"
 
 
-@contextlib.contextmanager
-def sweep_lock(out: Path) -> Iterator[None]:
-    """Hold an exclusive ``fcntl.flock`` on ``out/.sweep.lock`` for the duration of the block.
-
-    The lock dies with its process (even after ``kill -9``), so it is never stale. Where ``fcntl`` does not
-    exist (Windows), no lock is taken.
+def sweep_lock(out: Path) -> contextlib.AbstractContextManager:
+    """Hold an exclusive lock on ``out/.sweep.lock`` for the duration of the block (``exclusive_lock``).
 
     Raises:
-        SweepLockedError: another process holds it (the message names its pid, host and start time).
+        SweepLockedError: another sweep holds it (the message names its pid, host and start time).
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / LOCK_NAME
-    with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown process"
-            raise SweepLockedError(
-                f"another sweep is running in {str(out)!r} ({holder}); wait for it to finish or use "
-                "another --out"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(
-            f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
-        )
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive_lock(
+        out / LOCK_NAME,
+        lambda holder: SweepLockedError(
+            f"another sweep is running in {str(out)!r} ({holder}); wait for it to finish or use another --out"
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------------- local runs

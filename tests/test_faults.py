@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,12 @@ from interactions import TERMS, cli, experiment, load_run, training
 from interactions.sweep import sweep
 from interactions.sweep_check import check_results, table_problems
 from interactions.sweep_runner import SweepLockedError, sweep_lock
+
+# pytest's importlib mode gives this file a name spawned workers cannot import; the stand-in run functions
+# live in tests/fault_runs.py, found through sys.path, which workers inherit
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
+from fault_runs import fake_run  # noqa: E402
 
 TINY = {
     "name": "tiny",
@@ -163,6 +168,24 @@ def test_another_config_cannot_reuse_a_run_even_without_config_toml(tmp_path):
         experiment.run(TINY, ["train.lr=0.002"], out=out, progress=False)
 
 
+def test_two_runs_cannot_share_a_directory(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    with experiment.run_dir_lock(out):
+        with pytest.raises(experiment.RunDirectoryBusyError, match="another process is running"):
+            tiny_run(out)
+    (out / ".result.json.abc.tmp").write_text("{half")  # left by a process killed while writing
+    tiny_run(out)
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_damaged_sweep_file_is_named(tmp_path):
+    spec = tmp_path / "mine.toml"
+    spec.write_bytes(b'config = "xor\n\xff')
+    with pytest.raises(ValueError, match="mine.toml"):
+        sweep(str(spec), out=tmp_path / "out", progress=False, run_fn=fake_run)
+
+
 def test_run_files_are_readable_by_others_under_umask_022(tmp_path):
     previous = os.umask(0o022)
     try:
@@ -212,6 +235,19 @@ def test_tensorboard_is_imported_only_when_asked(tmp_path):
     assert done.stdout.strip() == "False"
 
 
+def test_tensorboard_writer_logs_every_evaluation(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    result = tiny_run(tensorboard=tmp_path / "tb")
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("capture/synergy")] == [0, 1, 2]
+    assert [e.step for e in events.Scalars("loss/loss")] == [1, 2]
+    last = result.capture.set_index("term")["capture"]["synergy"]
+    assert events.Scalars("capture/synergy")[-1].value == pytest.approx(last, rel=1e-6)  # float32 on disk
+
+
 def test_load_run_embeds_the_probe_data_as_the_run_probed_it(reference):
     from estimators import capture
 
@@ -246,31 +282,6 @@ def test_sizes_that_cannot_fit_are_refused_before_allocation():
 
 
 # ---------------------------------------------------------------------------------------------- sweeps
-def fake_run(config, overrides=None, *, seed=None, out=None, resume=True, progress=True, die_on=None, **_):
-    """A fast stand-in for ``experiment.run`` (sealed-free result.json) that can kill its own process."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    objective = dict(o.split("=", 1) for o in overrides or [])["objective.name"].strip("'\"")
-    if resume and (out / "result.json").exists():
-        history = pd.DataFrame(json.loads((out / "result.json").read_text())["history"])
-        return SimpleNamespace(config={"objective": {"name": objective}}, history=history, reused=True)
-    if objective == die_on:
-        os.kill(os.getpid(), signal.SIGKILL)
-    if objective == "simclr":  # stands for a run that fails at run time
-        raise FloatingPointError("training loss became nan at epoch 1, step 1 of 2")
-    rows = [
-        dict(epoch=e, term=t, balanced_accuracy=0.5, bits=0.1 * e, true_bits=1.0, capture=0.1 * e + seed)
-        | dict(floor=0.0, chance=0.5, feature_dim=4)
-        for e in range(3)
-        for t in TERMS
-    ]
-    (out / "result.json").write_text(json.dumps({"history": rows}))
-    losses = pd.DataFrame({"epoch": [1, 2], "name": ["loss", "loss"], "value": [2.0 + seed, 1.0 + seed]})
-    return SimpleNamespace(
-        config={"objective": {"name": objective}}, history=pd.DataFrame(rows), losses=losses
-    )
-
-
 def _sweep(out, objectives=("comm", "cross"), **kwargs):
     kwargs.setdefault("run_fn", fake_run)
     return sweep("xor", {"objective.name": list(objectives)}, [0, 1], out=out, progress=False, **kwargs)
@@ -412,19 +423,11 @@ def test_help_texts_are_plain_words():
 
 
 # ----------------------------------------------------------------------------- real processes (slow)
-def slow_run(config, overrides=None, *, seed=None, out=None, **kwargs):
-    """fake_run that first records its pid and sleeps, so that a test can kill the sweep around it."""
-    Path(out).mkdir(parents=True, exist_ok=True)
-    (Path(out) / "pid").write_text(str(os.getpid()))
-    time.sleep(float(os.environ.get("SLOW_RUN_S", "30")))
-    return fake_run(config, overrides, seed=seed, out=out, **kwargs)
-
-
 SWEEP_SCRIPT = """
 import sys
 sys.path.insert(0, {tests!r})
-import interactions.experiment, test_faults
-interactions.experiment.run = test_faults.slow_run
+import interactions.experiment, fault_runs
+interactions.experiment.run = fault_runs.slow_run
 from interactions import cli
 argv = ["sweep", "xor", "--grid", "objective.name=comm,cross", "--out", {out!r}, "--workers", "2", "-q"]
 sys.exit(cli.main(argv))
