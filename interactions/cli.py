@@ -157,8 +157,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         args,
         f"sweep: {summary.get('planned', 0)} runs: {summary.get('trained', 0)} trained, "
         f"{summary.get('reused', 0)} reused, {summary.get('failed', 0)} failed{stopped} in "
-        f"{summary.get('elapsed_s', 0.0):.1f} s; {len(table)} rows written to {args.out}",
+        f"{summary.get('elapsed_s', 0.0):.1f} s",
     )
+    print(f"{len(table)} rows written to {args.out}")
     return 1 if failures or summary.get("not_run") else 0
 
 

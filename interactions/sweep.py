@@ -226,11 +226,16 @@ def _execute(run_fn, config, runs, grid_keys, out, workers, backend, progress, r
     table = ResultTable(out, runs, grid_keys)
     finished = [r for r in runs if is_finished(run_dir(out, r))]
     pending = [r for r in runs if r not in finished]
-    counts = {"trained": 0, "reused": 0}
+    counts = {"trained": 0, "reused": 0, "failed": 0}
+
+    def tally(output, loaded: bool) -> None:
+        kind = "failed" if output.failed else "reused" if loaded or output.reused else "trained"
+        counts[kind] += 1
+
     for run in finished:  # loaded, not trained: the run function reads result.json
         output = run_one(run_fn, config, run, str(run_dir(out, run)), limit_threads=False)
         table.add(run, output)
-        counts["reused" if output.reused or not output.failed else "trained"] += 1
+        tally(output, loaded=True)
     table.write()
 
     from tqdm.auto import tqdm
@@ -240,7 +245,7 @@ def _execute(run_fn, config, runs, grid_keys, out, workers, backend, progress, r
     def on_done(run: PlannedRun, output) -> None:
         table.add(run, output)
         table.write()
-        counts["reused" if getattr(output, "reused", False) else "trained"] += 1
+        tally(output, loaded=False)
         bar.update(1)
         bar.set_postfix(failed=table.n_failed, refresh=False)
 
@@ -253,18 +258,13 @@ def _execute(run_fn, config, runs, grid_keys, out, workers, backend, progress, r
     finally:
         bar.close()
     frame = table.frame()
-    failures = {
-        str(run_id): str(group["error"].iloc[0]).strip().splitlines()[0]
-        if str(group["error"].iloc[0]).strip()
-        else ""
-        for run_id, group in frame[frame["status"] == "failed"].groupby("run_id", sort=False)
-    }
+    failed = frame[frame["status"] == "failed"].groupby("run_id", sort=False)["error"].first()
     frame.attrs["summary"] = {
         "planned": len(runs),
-        "trained": counts["trained"] - len(failures),
-        "reused": counts["reused"],
-        "failed": len(failures),
-        "failures": failures,
+        **counts,
+        "failures": {
+            str(run_id): (str(error).strip().splitlines() or [""])[0] for run_id, error in failed.items()
+        },
         "not_run": len(not_run),
         "elapsed_s": time.perf_counter() - started,
     }
