@@ -379,6 +379,26 @@ def test_damaged_or_incomplete_table_is_refused_then_rebuilt(tmp_path):
     assert table_problems(out) == []
 
 
+def test_table_rows_are_compared_with_the_sealed_run_result(tmp_path):
+    from interactions.atomic import seal
+    from interactions.sweep_check import frame_problems
+
+    _sweep(tmp_path)
+    table = pd.read_csv(tmp_path / "results.csv")
+    run_id = table["run_id"].iloc[0]
+    history = [
+        {"epoch": int(r.epoch), "term": r.term, "capture": float(r.capture)}
+        for r in table[table["run_id"] == run_id].itertuples()
+    ]
+    (tmp_path / "runs" / run_id / "result.json").write_text(json.dumps(seal({"history": history})))
+    planned = list(dict.fromkeys(table["run_id"]))
+    assert frame_problems(table, planned, tmp_path / "runs") == []
+    stale = table.copy()
+    stale.loc[0, "capture"] += 0.01  # row 0 belongs to run_id
+    problems = frame_problems(stale, planned, tmp_path / "runs")
+    assert len(problems) == 1 and f"{run_id} (its result.json has epochs [0, 1, 2])" in problems[0]
+
+
 def test_cli_exit_codes_and_messages(tmp_path, monkeypatch, capsys):
     out = str(tmp_path / "s")
     monkeypatch.setattr(experiment, "run", fake_run)  # what sweep() runs when given no run_fn
