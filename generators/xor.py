@@ -31,8 +31,9 @@ interaction of order ``2 m`` between the modalities (m = 1 is the plain XOR). Th
 as for m = 1 (below), with T the grouped parity.
 
 ``bias``: with probability ``bias`` a draw is *matched*, ``s2 = s1`` (so its synergy code is 0), otherwise
-``s2`` is uniform (for every ``synergy_order``); this is the Trifeature paper's biased pre-training (colour_2 = M(texture_1)) transposed to
-bits. Training data then carries the relation that the unbiased evaluation data (``unbiased()``) tests.
+``s2`` is uniform (for every ``synergy_order``); this is the Trifeature paper's biased pre-training
+(colour_2 = M(texture_1)) transposed to bits. Training data then carries the relation that the unbiased
+evaluation data (``unbiased()``) tests.
 
 Ground truth (``ground_truth``): the BROJA decomposition (Bertschinger et al. 2014) for the joint target
 ``Y = (r, u1, u2, s1 XOR s2)``, X1 = (r, u1, s1), X2 = (r, u2, s2); the blocks are independent and BROJA
@@ -285,7 +286,8 @@ class XORGenerator(Generator):
 
         Returns:
             ``BimodalSample`` with x1, x2 float32 (n, dim); targets int64 (n,); latents ``r, u1, u2, s1,
-            s2`` uint8 (n, k) (s1, s2: k = synergy * synergy_order) and ``nuisance_1, nuisance_2`` float32 (n, nuisance).
+            s2`` uint8 (n, k) (for s1, s2: k = synergy * synergy_order) and ``nuisance_1, nuisance_2``
+            float32 (n, nuisance).
         """
         n = check_n(n)
         rng = stream_rng(seed, SPLITS.index(check_split(split)))
