@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-LIST_KINDS: tuple[str, ...] = ("generators", "objectives", "configs", "estimators")
+LIST_KINDS: tuple[str, ...] = ("generators", "objectives", "configs", "estimators", "tasks")
 
 
 def _first_line(obj: Any) -> str:
@@ -48,6 +48,10 @@ def list_entries(kind: str) -> list[tuple[str, str]]:
             return [(name, _first_line(obj)) for name, obj in registry.items()]
         public = getattr(estimators, "__all__", [n for n in dir(estimators) if not n.startswith("_")])
         return [(n, _first_line(getattr(estimators, n))) for n in public if callable(getattr(estimators, n))]
+    if kind == "tasks":  # benchmark tasks with their true bits R, U1, U2, S
+        from .tasks import list_entries as task_entries
+
+        return task_entries()
     raise ValueError(f"unknown list kind {kind!r}; expected one of {LIST_KINDS}")
 
 
@@ -158,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--quiet", action="store_true", help="no progress bar")
     run_p.set_defaults(func=_cmd_run)
 
-    list_p = sub.add_parser("list", help="list generators, objectives, configs or estimators")
+    list_p = sub.add_parser("list", help="list generators, objectives, configs, estimators or tasks")
     list_p.add_argument("kind", nargs="?", choices=LIST_KINDS, default=None)
     list_p.set_defaults(func=_cmd_list)
 
