@@ -16,7 +16,8 @@ said otherwise):
   nuisance signs; the default is 1);
 * observation noise of std 0.2 and 0.5 (the true bits are the noise -> 0 limit, an upper bound);
 * imbalance: 6 redundant bits and 1 synergistic bit, no unique bits;
-* the four ``gaussian`` presets (closed-form MMI = BROJA truth of the continuous target);
+* the four ``gaussian`` presets (closed-form MMI = BROJA truth of the continuous target; ``mixed`` scores
+  no term with a probe, since every term shares one label);
 * Trifeature at CPU size (32 px images, the ``trifeature_cpu`` config's model).
 
 Every task names the shipped config whose model fits its generator (``config``: ``"xor"`` for vectors,
@@ -62,7 +63,10 @@ class Task:
         params: generator parameters of the evaluation distribution (without ``bias``).
         bias: pre-training protocol: 0 = unbiased; b > 0 = pre-train on the generator with ``bias = b``
             (the generator must have a ``bias`` knob); probes always use the unbiased generator.
-        terms: the terms the task scores (a subset of ``TERMS``, each with positive true bits).
+        terms: the terms a probe scores on the task (a subset of ``TERMS``, each with positive true bits).
+            Empty when no term can be scored on its own: the Gaussian generator gives every term the same
+            label (binned y), so a probe of the ``mixed`` preset reads R + U1 + S at once; such a task
+            serves the continuous estimators, and ``interactions bench`` leaves it out.
         config: the shipped base config whose model fits the generator's data.
         also: further ``(axis, level)`` points this same task stands for (the 1-bit task is also bias 0,
             synergy order 1, ...), so that a curve along an axis includes its base point.
@@ -97,7 +101,7 @@ class Task:
         if not (0.0 <= self.bias <= 1.0 and math.isfinite(self.bias)):
             raise ValueError(f"Task.bias of {self.name!r} must be in [0, 1], got {self.bias!r}")
         terms = tuple(self.terms)
-        if not terms or any(t not in TERMS for t in terms) or len(set(terms)) != len(terms):
+        if any(t not in TERMS for t in terms) or len(set(terms)) != len(terms):
             bad = next((t for t in terms if t not in TERMS), terms)
             raise ValueError(
                 f"Task.terms of {self.name!r} must be distinct terms of {TERMS}, got {bad!r}"
@@ -248,7 +252,7 @@ _TASK_LIST: tuple[Task, ...] = (
     _gaussian("redundant", ("redundancy",), "Gaussian preset: mostly redundant (continuous target y)"),
     _gaussian("unique", ("unique_1",), "Gaussian preset: y in x1 only"),
     _gaussian("synergistic", ("synergy",), "Gaussian preset: y = x1 - x2 + noise, x1, x2 correlated"),
-    _gaussian("mixed", ("redundancy", "unique_1", "synergy"), "Gaussian preset: R, U1 and S together"),
+    _gaussian("mixed", (), "Gaussian preset: R, U1 and S together (one label: for continuous estimators)"),
     Task(
         "trifeature_cpu",
         "bimodal Trifeature, 32 px images, unbiased pre-training (model of the trifeature_cpu config)",
@@ -391,7 +395,7 @@ def task_line(task: str | Task) -> str:
     truth = task.ground_truth().as_dict()
     bits = "  ".join(f"{TERM_LABELS[t]} {truth[t]:5.3f}" for t in TERMS)
     grade = f"{task.axis}={_level_text(task.level)}"
-    scores = "scores " + ",".join(TERM_LABELS[t] for t in task.terms)
+    scores = "scores " + (",".join(TERM_LABELS[t] for t in task.terms) or "none")
     return f"{bits}  {grade:<20} {task.protocol:<17} {scores:<16} {task.description}"
 
 

@@ -240,6 +240,20 @@ def test_gaussian_task_truth_equals_the_mmi_of_its_covariance(name):
     )
 
 
+def test_gaussian_tasks_score_a_term_only_where_the_shared_label_is_about_that_term():
+    # every Gaussian term has the same target (binned y): a probe reads the total, so a task scores a term
+    # only when the other terms hold almost nothing; the mixed preset scores none
+    for name in GAUSSIAN_TASKS:
+        truth = TASKS[name].ground_truth().as_dict()
+        scored = TASKS[name].terms
+        assert len(scored) <= 1
+        if scored:
+            assert sum(v for t, v in truth.items() if t != scored[0]) < 0.1 * truth[scored[0]]
+        else:
+            assert sorted(truth.values())[-2] > 0.1  # at least two sizeable terms: not separable
+    assert TASKS["gaussian_mixed"].terms == () and "scores none" in task_line("gaussian_mixed")
+
+
 # ---------------------------------------------------------------- tasks into configs
 
 
@@ -308,7 +322,7 @@ def test_parse_tasks():
     "kwargs, err, match",
     [
         ({"terms": ("synergie",)}, ValueError, "did you mean 'synergy'"),
-        ({"terms": ()}, ValueError, "terms"),
+        ({"terms": ("synergy", "synergy")}, ValueError, "terms"),
         ({"params": {"bias": 0.5}}, ValueError, "Task.bias"),
         ({"bias": 1.5}, ValueError, "bias"),
         ({"bias": True}, TypeError, "bias"),
