@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_p.add_argument("--quiet", action="store_true")
     sweep_p.set_defaults(func=_cmd_sweep)
 
+    from .bench import add_parser as add_bench_parser
+
+    add_bench_parser(sub)  # interactions bench (interactions/bench.py)
+
     report_p = sub.add_parser("report", help="figures and a summary from a results directory")
     report_p.add_argument("results", help="a sweep's results directory (or results table)")
     report_p.add_argument("--out", default=None, help="where to write the report (default: RESULTS/report)")
