@@ -258,9 +258,14 @@ def bench(
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
-def add_parser(sub: Any) -> None:
-    """Register ``interactions bench`` on the CLI's subparsers."""
-    p = sub.add_parser("bench", help="objectives x benchmark tasks x seeds, and a leaderboard")
+def add_parser(sub: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    """Register ``interactions bench`` on the CLI's subparsers.
+
+    ``parents``: parsers of flags shared by every subcommand; without any, ``bench`` gets its own ``--quiet``.
+    """
+    p = sub.add_parser(
+        "bench", parents=list(parents), help="objectives x benchmark tasks x seeds, and a leaderboard"
+    )
     p.add_argument(
         "--tasks", default="all", help="'all' or comma-separated names (see 'interactions list tasks')"
     )
@@ -273,7 +278,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--backend", choices=("local", "ray"), default="local")
     p.add_argument("--out", required=True, help="bench directory")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    if not parents:
+        p.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar")
     p.set_defaults(func=run_command)
 
 
@@ -288,7 +294,7 @@ def run_command(args: argparse.Namespace) -> int:
         overrides=args.set,
         workers=args.workers,
         backend=args.backend,
-        progress=not args.quiet,
+        progress=not getattr(args, "quiet", False),
     )
     print(leaderboard_markdown(board), end="")
     print(f"leaderboard: {Path(args.out) / 'leaderboard.csv'}")

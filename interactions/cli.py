@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--quiet", action="store_true", help="no progress bar")
     run_p.set_defaults(func=_cmd_run)
 
-    list_p = sub.add_parser("list", help="list generators, objectives, configs, estimators or tasks")
+    list_p = sub.add_parser("list", help="list generators, objectives, configs or estimators")
     list_p.add_argument("kind", nargs="?", choices=LIST_KINDS, default=None)
     list_p.set_defaults(func=_cmd_list)
 
@@ -185,14 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_p.add_argument("--quiet", action="store_true")
     sweep_p.set_defaults(func=_cmd_sweep)
 
-    from .bench import add_parser as add_bench_parser
-
-    add_bench_parser(sub)  # interactions bench (interactions/bench.py)
-
     report_p = sub.add_parser("report", help="figures and a summary from a results directory")
     report_p.add_argument("results", help="a sweep's results directory (or results table)")
     report_p.add_argument("--out", default=None, help="where to write the report (default: RESULTS/report)")
     report_p.set_defaults(func=_cmd_report)
+    from .bench import add_parser as add_bench_parser  # interactions bench (interactions/bench.py)
+
+    add_bench_parser(sub)
     return parser
 
 
