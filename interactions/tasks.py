@@ -90,7 +90,7 @@ class Task:
             value = getattr(self, key)
             if not isinstance(value, str) or not value.strip():
                 raise TypeError(f"Task.{key} must be a non-empty string, got {value!r}")
-        if "," in self.name or self.name != self.name.strip() or self.name == "all":
+        if "," in self.name or any(c.isspace() for c in self.name) or self.name == "all":
             raise ValueError(f"Task.name {self.name!r} must not contain commas or spaces, nor be 'all'")
         if not isinstance(self.params, Mapping):
             raise TypeError(f"Task.params of {self.name!r} must be a mapping, got {self.params!r}")

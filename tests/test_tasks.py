@@ -327,6 +327,7 @@ def test_parse_tasks():
         ({"bias": 1.5}, ValueError, "bias"),
         ({"bias": True}, TypeError, "bias"),
         ({"name": "a,b"}, ValueError, "commas"),
+        ({"name": "a b"}, ValueError, "spaces"),
         ({"name": "all"}, ValueError, "'all'"),
         ({"axis": ""}, TypeError, "axis"),
         ({"params": [1]}, TypeError, "params"),
