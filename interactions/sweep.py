@@ -174,7 +174,8 @@ def sweep(
         resources: Ray resources per run, default ``{"num_cpus": 1}`` (e.g. add ``"num_gpus": 1``).
         objective_params: objective name -> parameters given only to runs of that objective (see
             ``plan_runs``); a sweep file's ``[objective_params]`` table, extended by this argument.
-        fail_fast: stop at the first failed run (running ones are terminated and resume on the next call).
+        fail_fast: stop at the first failed run (running ones are terminated and resume on the next call);
+            local backend only.
         dry_run: plan only: return the planned runs (``run_id``, ``seed``, ``generator``, ``objective``,
             grid columns and ``state``: "finished", "interrupted", "failed" or "new") without training or
             writing anything.

@@ -15,6 +15,7 @@ checkpoints). ``sweep_lock`` keeps a second sweep out of a directory that one is
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -262,9 +263,10 @@ def write_manifest(out: Path, config: Any, grid: dict, seeds: list[int], overrid
 
 
 def is_finished(run_dir: Path) -> bool:
-    """True when ``run_dir/result.json`` exists and, if it carries a ``sha256`` seal, passes it.
+    """True when ``run_dir/result.json`` exists and, if it carries a ``sha256`` seal, passes it (and its
+    ``metrics_sha256`` matches ``metrics.jsonl``).
 
-    (A damaged result is then not counted as finished: its run goes to a worker, which rebuilds it.)
+    (A damaged run is then not counted as finished: its run goes to a worker, which rebuilds it.)
     """
     path = Path(run_dir) / "result.json"
     if not path.exists():
@@ -273,7 +275,15 @@ def is_finished(run_dir: Path) -> bool:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError, OSError):
         return False
-    return not isinstance(data, dict) or "sha256" not in data or is_sealed(data)
+    if not isinstance(data, dict) or "sha256" not in data:
+        return True  # a run function of the caller's own, without seals
+    if not is_sealed(data):
+        return False
+    if "metrics_sha256" in data:
+        metrics = Path(run_dir) / "metrics.jsonl"
+        text = metrics.read_bytes() if metrics.exists() else b""
+        return hashlib.sha256(text).hexdigest() == data["metrics_sha256"]
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- the lock

@@ -399,6 +399,24 @@ def test_table_rows_are_compared_with_the_sealed_run_result(tmp_path):
     assert len(problems) == 1 and f"{run_id} (its result.json has epochs [0, 1, 2])" in problems[0]
 
 
+@pytest.mark.parametrize("name", ["result.json", "metrics.jsonl", "results.csv"])
+def test_real_sweep_rebuilds_a_damaged_run_or_table(tmp_path, name):
+    def real_sweep():
+        return sweep(TINY, {"objective.name": ["cross"]}, [3], out=tmp_path, progress=False)
+
+    reference = real_sweep()
+    run_id = reference["run_id"].iloc[0]
+    path = tmp_path / name if name == "results.csv" else tmp_path / "runs" / run_id / name
+    _truncate(path)
+    again = real_sweep()
+    pd.testing.assert_frame_equal(again, reference)
+    reused = name == "results.csv"  # a damaged table is rebuilt from the intact run directory
+    assert again.attrs["summary"]["reused"] == int(reused) and again.attrs["summary"]["trained"] == int(
+        not reused
+    )
+    assert table_problems(tmp_path) == []
+
+
 def test_cli_exit_codes_and_messages(tmp_path, monkeypatch, capsys):
     out = str(tmp_path / "s")
     monkeypatch.setattr(experiment, "run", fake_run)  # what sweep() runs when given no run_fn
