@@ -3,7 +3,8 @@
 Example:
     >>> import reports
     >>> df = reports.load_results("sweeps/xor")  # doctest: +SKIP
-    >>> fig, axes = reports.plot_capture_curves(df, metric="capture")  # doctest: +SKIP
+    >>> reports.verdict_table(df)  # doctest: +SKIP
+    >>> fig, axes = reports.plot_capture_curves(df, metric="capture", width="single")  # doctest: +SKIP
     >>> reports.write_report(df, "sweeps/xor/report")  # doctest: +SKIP
 """
 
@@ -13,10 +14,23 @@ from .paper import paper_trifeature
 from .plots import plot_capture_curves, plot_capture_vs, plot_term_bars
 from .results import RESULT_COLUMNS, load_results, summarize, validate_results
 from .summary import summary_tables, write_report
-from .theme import objective_color, objective_name, savefig
+from .theme import figure_width, objective_color, objective_name, savefig
+from .verdicts import (
+    bootstrap_median_ci,
+    count_dropped,
+    count_learned,
+    verdict,
+    verdict_cells,
+    verdict_table,
+    wide_verdicts,
+)
 
 __all__ = [
     "RESULT_COLUMNS",
+    "bootstrap_median_ci",
+    "count_dropped",
+    "count_learned",
+    "figure_width",
     "load_results",
     "objective_color",
     "objective_name",
@@ -28,5 +42,9 @@ __all__ = [
     "summarize",
     "summary_tables",
     "validate_results",
+    "verdict",
+    "verdict_cells",
+    "verdict_table",
+    "wide_verdicts",
     "write_report",
 ]
