@@ -57,7 +57,9 @@ def _themed(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def median_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+def median_interval(
+    values: Sequence[float] | np.ndarray, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """``(median, low, high)`` of the finite ``values``: a bootstrap interval, NaN for fewer than 2 values."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -172,7 +174,9 @@ def _legend(
     if singles:
         extra.append(Line2D([], [], color="0.2", **theme.FLOOR_STYLE, label="untrained (epoch 0)"))
     for names in shared_floors:
-        extra.append(Line2D([], [], color=SHARED_FLOOR_COLOR, **theme.FLOOR_STYLE, label=f"untrained: {names}"))
+        extra.append(
+            Line2D([], [], color=SHARED_FLOOR_COLOR, **theme.FLOOR_STYLE, label=f"untrained: {names}")
+        )
     extra.append(Line2D([], [], **theme.CHANCE_STYLE, label="chance"))
     if metric != "balanced_accuracy":
         extra.append(Line2D([], [], **theme.TRUTH_STYLE, label="true bits"))
@@ -383,15 +387,25 @@ def plot_capture_vs(
                 counts.append(ys.size)
                 seed_x += list(p + _dodge(ys.size, 0.06 * step)[: ys.size])
                 seed_y += list(ys)
-            axis.plot(seed_x, seed_y, ls="none", marker="o", ms=2.2, color=color, alpha=0.45, gid=f"seeds:{line_id}")
+            axis.plot(
+                seed_x, seed_y, ls="none", marker="o", ms=2.2, color=color, alpha=0.45, gid=f"seeds:{line_id}"
+            )
             err = np.abs(stats[:, [1, 2]].T - stats[:, 0])
             bars = axis.errorbar(
                 pos, stats[:, 0], yerr=np.nan_to_num(err), ls="none", color=color, capsize=2, lw=1
             )
             bars.lines[2][0].set_gid(f"ci:{line_id}")
             axis.plot(
-                pos, stats[:, 0], color=color, ls=style, marker="o", ms=4, mec="white", mew=0.5,
-                label=label, gid=f"median:{line_id}",
+                pos,
+                stats[:, 0],
+                color=color,
+                ls=style,
+                marker="o",
+                ms=4,
+                mec="white",
+                mew=0.5,
+                label=label,
+                gid=f"median:{line_id}",
             )
             floor_y = np.array([np.nanmedian(groups.get_group(v)["_floor_value"]) for v in xs])
             floors[line_id] = (np.array([position[v] for v in xs]), floor_y, color, label)
@@ -410,7 +424,12 @@ def plot_capture_vs(
         metric,
         seed_handle=Line2D([], [], color="0.3", ls="none", marker="o", ms=2.2, alpha=0.6, label="one seed"),
         interval_handle=Line2D(
-            [], [], color="0.3", marker="o", ms=4, label=f"median, {confidence:.0%} bootstrap CI\n({_seed_count(counts)})"
+            [],
+            [],
+            color="0.3",
+            marker="o",
+            ms=4,
+            label=f"median, {confidence:.0%} bootstrap CI\n({_seed_count(counts)})",
         ),
         shared_floors=list(shared),
         singles=singles,
@@ -540,11 +559,23 @@ def plot_term_bars(
                 ax.bar(x, center, bar_width, color=color, alpha=0.85, gid=f"bar:{objective}:{group}")
                 if np.isfinite(low):
                     ax.errorbar(
-                        x, center, yerr=[[center - low], [high - center]], color="0.15", capsize=2, lw=1,
+                        x,
+                        center,
+                        yerr=[[center - low], [high - center]],
+                        color="0.15",
+                        capsize=2,
+                        lw=1,
                     ).lines[2][0].set_gid(f"ci:{objective}:{group}")
                 ax.plot(
-                    x + _dodge(seeds.size, 0.5 * bar_width)[: seeds.size], seeds, ls="none", marker="o",
-                    ms=2.4, mfc="white", mec="0.1", mew=0.5, gid=f"seeds:{objective}:{group}",
+                    x + _dodge(seeds.size, 0.5 * bar_width)[: seeds.size],
+                    seeds,
+                    ls="none",
+                    marker="o",
+                    ms=2.4,
+                    mfc="white",
+                    mec="0.1",
+                    mew=0.5,
+                    gid=f"seeds:{objective}:{group}",
                 )
                 floor = float(np.nanmedian(runs["_floor_value"]))
                 ax.plot(
@@ -584,7 +615,9 @@ def plot_term_bars(
     shown = (
         f"median, {confidence:.0%} bootstrap CI" if statistic == "median" else "mean ± 1 sd"
     ) + f"\n({_seed_count(counts)}; dots: seeds)"
-    handles.append(Line2D([], [], color="0.15", marker="o", ms=2.4, mfc="white", mec="0.1", lw=1, label=shown))
+    handles.append(
+        Line2D([], [], color="0.15", marker="o", ms=2.4, mfc="white", mec="0.1", lw=1, label=shown)
+    )
     if reference is not None:
         handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="////", label="published (mean ± sd)"))
     handles.append(Line2D([], [], color="k", **floor_style, label="untrained (epoch 0)"))
@@ -604,4 +637,3 @@ def _reference_value(
     if hit.empty:
         return None
     return float(hit["mean"].iloc[0]), float(hit["std"].iloc[0]) if "std" in hit else np.nan
-

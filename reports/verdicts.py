@@ -47,6 +47,12 @@ VERDICT_WORDS: dict[str, tuple[str, str]] = {
     "dropped": ("dropped", "not dropped"),
 }
 UNRELIABLE = "unreliable"
+
+
+class TooFewSeedsError(ValueError):
+    """A verdict or interval was asked of fewer than 2 seeds."""
+
+
 #: The paper's expectations for the built-in objectives; ``supervised`` is filled in from its target.
 PAPER_EXPECTATIONS: dict[str, dict[str, str]] = {
     "cross": {"redundancy": KEEP, "unique_1": DROP, "unique_2": DROP, "synergy": DROP},
@@ -115,7 +121,9 @@ def bootstrap_median_ci(
     """
     x = _finite(values, "values")
     if x.size < 2:
-        raise ValueError(f"a bootstrap interval needs at least 2 seeds, got {x.size} value(s): {x.tolist()}")
+        raise TooFewSeedsError(
+            f"a bootstrap interval needs at least 2 seeds, got {x.size} value(s): {x.tolist()}"
+        )
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     if int(n_resamples) < 1:
@@ -181,7 +189,9 @@ def expectations_for(
     expected = dict(table.get(objective, {}))
     for term, what in expected.items():
         if term not in TERMS:
-            raise ValueError(f"expectation for {objective!r} names unknown term {term!r}; terms: {list(TERMS)}")
+            raise ValueError(
+                f"expectation for {objective!r} names unknown term {term!r}; terms: {list(TERMS)}"
+            )
         if what not in (KEEP, DROP):
             raise ValueError(f"expectation for {objective!r}/{term} must be 'keep' or 'drop', got {what!r}")
     return expected
@@ -236,7 +246,7 @@ def verdict_cells(
                 continue
             values, floors = cell["capture"].to_numpy(float), cell["floor"].to_numpy(float)
             if values.size < 2:
-                raise ValueError(
+                raise TooFewSeedsError(
                     f"verdicts need at least 2 seeds per cell; {labels} / {term} has {values.size}"
                 )
             what = expected.get(term, "")
@@ -350,7 +360,7 @@ def verdict_table(
 
 
 def format_cell(row: Mapping[str, Any], digits: int = 2) -> str:
-    """``"learned 5/5 · 1.00 [0.99, 1.00]"``, with `` ✓`` / `` ✗ expected keep`` when there is an expectation."""
+    """``"learned 5/5 · 1.00 [0.99, 1.00]"``; `` ✓`` or `` ✗ expected keep`` when there is an expectation."""
     text = (
         f"{row['verdict']} {row['k']}/{row['n']} · {row['median']:.{digits}f} "
         f"[{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}]"
@@ -388,8 +398,8 @@ def verdict_legend(table: pd.DataFrame, confidence: float = 0.95, n_resamples: i
     n_text = f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"
     protocols = {t: p for t, p in zip(table["term"], table["protocol"]) if p}
     text = (
-        f"Each cell: verdict, k/n seeds, median capture [{confidence:.0%} percentile-bootstrap interval of the "
-        f"median, {n_resamples:,} resamples] over n = {n_text} seeds at the final epoch. "
+        f"Each cell: verdict, k/n seeds, median capture [{confidence:.0%} percentile-bootstrap interval of "
+        f"the median, {n_resamples:,} resamples] over n = {n_text} seeds at the final epoch. "
         f"learned = capture >= {', '.join(f'{t:g}' for t in thresholds)} in every seed; "
         f"for a term the objective should drop, dropped = capture <= its untrained floor + {DROP_MARGIN:g} "
         "in every seed; unreliable = some seeds but not all. ✓/✗: the paper's expectation holds / fails."

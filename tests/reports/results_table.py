@@ -76,7 +76,9 @@ PAPER_LIKE_FLOORS: dict[str, dict[str, float]] = {
 }
 
 
-def paper_like_table(epochs=(0, 10, 20, 30), seeds=(0, 1, 2, 3, 4), objectives=("comm", "cross", "cross_self")):
+def paper_like_table(
+    epochs=(0, 10, 20, 30), seeds=(0, 1, 2, 3, 4), objectives=("comm", "cross", "cross_self")
+):
     """Runs whose epoch-0 capture is ``PAPER_LIKE_FLOORS`` and whose last epoch is ``PAPER_LIKE_FINAL``.
 
     Epochs in between interpolate linearly; the baselines' floors are identical (a shared untrained net).

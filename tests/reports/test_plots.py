@@ -14,7 +14,13 @@ import pytest
 from results_table import N_CLASSES, PAPER_LIKE_FINAL, paper_like_table, synthetic_table
 
 from interactions.types import TERMS
-from reports import bootstrap_median_ci, paper_trifeature, plot_capture_curves, plot_capture_vs, plot_term_bars
+from reports import (
+    bootstrap_median_ci,
+    paper_trifeature,
+    plot_capture_curves,
+    plot_capture_vs,
+    plot_term_bars,
+)
 from reports.plots import SHARED_FLOOR_COLOR
 from reports.theme import FALLBACK_COLORS, OBJECTIVE_COLORS, objective_color, objective_name, savefig
 
@@ -104,8 +110,9 @@ def test_display_names_from_an_argument_or_the_class_path():
         df, where={"generator.params.bias": 0.0}, names={"my_objectives:FusedOnly": "Fused only"}
     )
     assert [t.get_text() for t in fig.legends[0].get_texts()][:2] == ["CoMM", "Fused only"]
-    _, ax = plot_term_bars(df, metric="capture", names={"comm": "Ours"}, term_filters=None,
-                           where={"generator.params.bias": 0.0})
+    _, ax = plot_term_bars(
+        df, metric="capture", names={"comm": "Ours"}, term_filters=None, where={"generator.params.bias": 0.0}
+    )
     assert [t.get_text() for t in ax.figure.legends[0].get_texts()][:2] == ["Ours", "FusedOnly"]
 
 

@@ -128,7 +128,9 @@ def test_verdict_cells_follow_expectations_and_report_others_as_they_come():
     assert cells.loc[("simclr", "unique_1"), "expected"] == ""
     assert cells.loc[("simclr", "unique_1"), "verdict"] == "not learned"  # judged as learned / not
     assert pd.isna(cells.loc[("simclr", "unique_1"), "meets"])
-    mine = verdict_cells(final, expectations={"simclr": {"unique_1": "drop"}}).set_index(["objective", "term"])
+    mine = verdict_cells(final, expectations={"simclr": {"unique_1": "drop"}}).set_index(
+        ["objective", "term"]
+    )
     assert mine.loc[("simclr", "unique_1"), "verdict"] == "dropped"
 
 
@@ -137,7 +139,9 @@ def test_supervised_keeps_its_target():
     assert expectations_for("supervised") == {}
     assert expectations_for("cross")["unique_1"] == "drop" and expectations_for("factorcl") == {}
     final = paper_like_table(epochs=(0, 1), objectives=("comm",))
-    final = final[final["epoch"] == 1].assign(objective="supervised", **{"objective.params.target": "synergy"})
+    final = final[final["epoch"] == 1].assign(
+        objective="supervised", **{"objective.params.target": "synergy"}
+    )
     cells = verdict_cells(final).set_index("term")
     assert cells.loc["synergy", "expected"] == "keep" and cells.loc["redundancy", "expected"] == ""
 
