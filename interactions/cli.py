@@ -126,13 +126,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from reports import write_report
+    from reports.summary import verdict_summary
 
     results = Path(args.results)
     out = args.out if args.out is not None else (results if results.is_dir() else results.parent) / "report"
-    paths = write_report(args.results, out)
+    print(verdict_summary(args.results, threshold=args.threshold) + "\n")
+    paths = write_report(args.results, out, threshold=args.threshold, width=args.width)
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
+
+
+def _width(text: str) -> str | float:
+    return text if text in ("single", "double") else float(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     report_p = sub.add_parser("report", help="figures and a summary from a results directory")
     report_p.add_argument("results", help="a sweep's results directory (or results table)")
     report_p.add_argument("--out", default=None, help="where to write the report (default: RESULTS/report)")
+    report_p.add_argument(
+        "--threshold", type=float, default=0.9, help="capture at which a seed counts as learned, in (0, 1]"
+    )
+    report_p.add_argument(
+        "--width", default="double", type=_width, help="figure width: single (3.5 in), double (7 in) or inches"
+    )
     report_p.set_defaults(func=_cmd_report)
     return parser
 

@@ -240,3 +240,18 @@ def test_loss_panel_from_a_hand_made_losses_table(tmp_path):
     with pytest.raises(ValueError, match=r"lacks columns \['value'\]"):
         load_losses(tmp_path / "bad.csv")
     assert load_losses(tmp_path / "nowhere") is None
+
+
+def test_cli_report_prints_the_verdict_table_first(tmp_path, capsys):
+    from interactions import cli
+
+    sweep = _sweep_dir(tmp_path, paper_like_table())
+    assert cli.main(["report", str(sweep), "--threshold", "0.5", "--width", "single"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "| objective | Redundancy | Uniqueness U₁ | Uniqueness U₂ | Synergy |"
+    assert "unreliable 2/5 · 0.00 [0.00, 0.85]" in out  # CoMM synergy at threshold 0.5
+    assert out.index("Synergy") < out.index("summary.md")
+    with open(sweep / "report" / "figures" / "curves_capture.png", "rb") as handle:
+        assert int.from_bytes(handle.read(24)[16:20], "big") == 700  # 3.5 in at 200 dpi
+    assert cli.main(["report", str(sweep), "--threshold", "1.5"]) == 2
+    assert "threshold must be in (0, 1], got 1.5" in capsys.readouterr().err
