@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold", type=float, default=0.9, help="capture at which a seed counts as learned, in (0, 1]"
     )
     report_p.add_argument(
-        "--width", default="double", type=_width, help="figure width: single (3.5 in), double (7 in) or inches"
+        "--width", default="double", type=_width, help="figure width: single (3.5 in), double (7 in), inches"
     )
     report_p.set_defaults(func=_cmd_report)
     return parser
