@@ -323,7 +323,8 @@ def verdict_table(
             ``generator`` when several), the filtered key excepted.
 
     Returns:
-        ``verdict_cells``' table; with the paper protocol, ``protocol`` says which bias each term came from.
+        ``verdict_cells``' table plus ``rows_from``: the filter each term's rows came from (with the paper
+        protocol, ``bias=0`` or ``bias=0.8``; "" without a filter).
     """
     final = final_values(results)
     filters = paper_protocol_filters(final) if term_filters == "auto" else term_filters
@@ -355,7 +356,7 @@ def verdict_table(
         seed=seed,
     )
     protocol = final.groupby("term")["_protocol"].first()
-    table.insert(len(by) + 1, "protocol", table["term"].map(protocol).fillna(""))
+    table.insert(len(by) + 1, "rows_from", table["term"].map(protocol).fillna(""))
     return table
 
 
@@ -387,16 +388,18 @@ def wide_verdicts(
 
 
 _CELL_COLUMNS = (
-    "term protocol expected criterion k n verdict meets median ci_low ci_high floor threshold values".split()
+    "term rows_from expected criterion k n verdict meets median ci_low ci_high floor threshold values".split()
 )
 
 
 def verdict_legend(table: pd.DataFrame, confidence: float = 0.95, n_resamples: int = N_RESAMPLES) -> str:
-    """One paragraph that says how to read the verdict table (thresholds, seeds, interval, protocol)."""
+    """One paragraph that says how to read the verdict table (thresholds, seeds, interval, row filters)."""
     thresholds = sorted(set(table["threshold"]))
     seeds = sorted(set(table["n"]))
     n_text = f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"
-    protocols = {t: p for t, p in zip(table["term"], table["protocol"]) if p}
+    protocols = {}
+    if "rows_from" in table.columns:
+        protocols = {t: p for t, p in zip(table["term"], table["rows_from"]) if p}
     text = (
         f"Each cell: verdict, k/n seeds, median capture [{confidence:.0%} percentile-bootstrap interval of "
         f"the median, {n_resamples:,} resamples] over n = {n_text} seeds at the final epoch. "

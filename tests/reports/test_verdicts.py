@@ -154,8 +154,8 @@ def test_paper_protocol_reads_synergy_from_biased_runs():
     table = verdict_table(pd.concat([unbiased, biased], ignore_index=True)).set_index(["objective", "term"])
     assert "generator.params.bias" not in table.reset_index().columns  # one row per objective
     assert table.loc[("comm", "synergy"), "verdict"] == "learned"
-    assert table.loc[("comm", "synergy"), "protocol"] == "bias=0.8"
-    assert table.loc[("comm", "unique_2"), "protocol"] == "bias=0"
+    assert table.loc[("comm", "synergy"), "rows_from"] == "bias=0.8"
+    assert table.loc[("comm", "unique_2"), "rows_from"] == "bias=0"
     assert table.loc[("comm", "unique_2"), "verdict"] == "unreliable"
     both = verdict_table(pd.concat([unbiased, biased], ignore_index=True), term_filters=None)
     assert set(both["generator.params.bias"]) == {0.0, 0.8}  # without the protocol: one row per bias
