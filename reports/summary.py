@@ -348,7 +348,7 @@ _CSS = (
     "body{font-family:sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}"
     "table{border-collapse:collapse;font-size:0.9em;margin:0.5em 0 1.5em}"
     "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right;vertical-align:top}"
-    "table.verdicts td{text-align:left}td.learned,td.dropped{background:#e3f4e1}"
+    "table.verdicts td,table.verdicts thead th{text-align:left}td.learned,td.dropped{background:#e3f4e1}"
     "td.not-learned,td.not-dropped{background:#f4f4f4}td.unreliable{background:#fdf0d5}"
     "td.fails{outline:2px solid #c0392b;outline-offset:-2px}"
     "table.meta td{text-align:left;font-family:monospace;font-size:0.95em;word-break:break-all}"
