@@ -98,7 +98,7 @@ def demo_table():
                         | dict(
                             balanced_accuracy=chance + (1 - chance) * capture, capture=capture, floor=floor
                         )
-                        | dict(chance=chance, feature_dim=64)
+                        | dict(chance=chance, feature_dim=64, estimator="probe")
                     )
     return pd.DataFrame(rows)[list(RESULT_COLUMNS)]
 

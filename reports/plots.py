@@ -39,7 +39,16 @@ from matplotlib.patches import Patch
 from interactions.types import TERMS
 
 from . import theme
-from .results import final_epoch, finished, grid_keys, mean_ci, select, validate_results, with_floor
+from .results import (
+    final_epoch,
+    finished,
+    grid_keys,
+    mean_ci,
+    probe_only,
+    select,
+    validate_results,
+    with_floor,
+)
 from .verdicts import bootstrap_median_ci, paper_protocol_filters
 
 #: Colour of a floor shared by several objectives.
@@ -72,7 +81,7 @@ def median_interval(
 
 
 def _prepare(df: pd.DataFrame, metric: str, where: Mapping[str, Any] | None) -> pd.DataFrame:
-    frame = with_floor(finished(validate_results(df)), metric)
+    frame = with_floor(probe_only(finished(validate_results(df))), metric)
     frame = select(frame, where)
     scale = theme.metric_scale(metric)
     frame["_value"] = frame[metric] * scale

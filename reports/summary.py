@@ -1,10 +1,13 @@
 """A complete report of a results table: figures (PNG + PDF), ``summary.md`` and ``report.html``.
 
-Which figures are drawn depends on the table: capture and balanced-accuracy curves when runs were
-evaluated at more than one epoch; one ``capture_vs_<key>`` figure per numeric grid key that varies
-(interaction strength: synergy bits, bias, noise); term bars (balanced accuracy, with the paper's
-published values when every run is on the ``trifeature`` generator, and capture) when each bar group
-holds a single setting per objective, otherwise one bar figure per setting of the other grid keys.
+Both documents lead with the **verdict table** (``reports.verdicts``): per objective and term, learned /
+dropped in k of n seeds, the verdict and the median [bootstrap interval]. Then come the figures: capture
+and balanced-accuracy curves when runs were evaluated at more than one epoch; one ``capture_vs_<key>``
+figure per numeric grid key that varies (interaction strength: synergy bits, bias, noise); term bars
+(balanced accuracy, with the paper's published values when every run is on the ``trifeature`` generator,
+and capture) per setting of the grid keys the bars cannot show; a loss panel when the sweep wrote
+``losses.csv``. Mean ± std tables follow as details. ``report.html`` is self-contained (figures as data
+URIs, no external reference) and ends with what produced the table (``reports.provenance``).
 Every file is written to a temporary name and moved into place with ``os.replace``.
 """
 

@@ -31,7 +31,7 @@ import pandas as pd
 from interactions.types import TERMS
 
 from . import theme
-from .results import final_epoch, finished, grid_keys, select, validate_results, with_floor
+from .results import final_epoch, finished, grid_keys, probe_only, select, validate_results, with_floor
 
 #: Capture at or above which a seed counts as having learned a term.
 DEFAULT_THRESHOLD = 0.9
@@ -296,7 +296,7 @@ def paper_protocol_filters(frame: pd.DataFrame) -> dict[str, dict[str, Any]] | N
 
 def final_values(frame: pd.DataFrame) -> pd.DataFrame:
     """Each finished run's final-epoch rows with ``floor`` replaced by its epoch-0 capture (when logged)."""
-    last = final_epoch(with_floor(finished(validate_results(frame)), "capture"))
+    last = final_epoch(with_floor(probe_only(finished(validate_results(frame))), "capture"))
     return last.assign(floor=last["_floor"]).drop(columns="_floor")
 
 

@@ -97,6 +97,6 @@ def paper_like_table(
                         dict(run_id=f"{objective}-s{seed}", status="ok", error="", generator="xor")
                         | dict(objective=objective, seed=seed, epoch=epoch, term=term, true_bits=1.0)
                         | dict(bits=capture, balanced_accuracy=1 / n + (1 - 1 / n) * capture, capture=capture)
-                        | dict(floor=floor, chance=1 / n, feature_dim=64)
+                        | dict(floor=floor, chance=1 / n, feature_dim=64, estimator="probe")
                     )
-    return pd.DataFrame(rows)[list(RESULT_COLUMNS)]
+    return pd.DataFrame(rows)[list(RESULT_COLUMNS)]  # keeps ``estimator`` once the schema has it

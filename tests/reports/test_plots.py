@@ -265,6 +265,8 @@ def test_reports_never_import_torch(tmp_path):
         "fig, _ = reports.plot_capture_curves(df, metric='balanced_accuracy')\n"
         "reports.plot_term_bars(df, reference=reports.paper_trifeature())\n"
         "reports.summarize(df)\n"
+        "reports.verdict_table(df)\n"
+        "reports.write_report(df, sys.argv[2], formats=('png', 'pdf'))\n"
         "assert 'torch' not in sys.modules, 'reports imported torch'\n"
         "print('ok')\n"
     )

@@ -177,3 +177,10 @@ def test_grid_keys_that_vary_become_rows():
     table = verdict_table(df)
     assert len(table) == 2 * 2 * len(TERMS)
     assert set(table["generator.params.synergy"]) == {1, 2}
+
+
+def test_only_the_probe_rows_are_judged():
+    probe = paper_like_table().assign(estimator="probe")
+    other = probe.assign(estimator="pid_bits", capture=1.0)  # another estimator's rows in the same table
+    both = verdict_table(pd.concat([probe, other], ignore_index=True))
+    pd.testing.assert_frame_equal(both, verdict_table(probe))
