@@ -1,4 +1,11 @@
-"""Figures and tables from the tidy results table of a sweep (never imports torch).
+"""Verdicts, figures and a self-contained report from the tidy results table of a sweep (never imports torch).
+
+* ``reports.verdicts``: per objective and term, learned / dropped in k of n seeds, the median and a
+  bootstrap interval of the median; the verdict table every report leads with.
+* ``reports.plots``: capture curves, capture against a grid key, paper-style bars; every seed shown with
+  the median and its interval, at a single- or double-column width.
+* ``reports.summary``: ``write_report`` (figures, ``summary.md``, a self-contained ``report.html``).
+* ``reports.losses``, ``reports.provenance``: the loss panel from ``losses.csv``; what produced the table.
 
 Example:
     >>> import reports

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -184,7 +185,13 @@ def _legend(
         extra.append(Line2D([], [], color="0.2", **theme.FLOOR_STYLE, label="untrained (epoch 0)"))
     for names in shared_floors:
         extra.append(
-            Line2D([], [], color=SHARED_FLOOR_COLOR, **theme.FLOOR_STYLE, label=f"untrained: {names}")
+            Line2D(
+                [],
+                [],
+                color=SHARED_FLOOR_COLOR,
+                **theme.FLOOR_STYLE,
+                label=textwrap.fill(f"untrained: {names}", 36, subsequent_indent="  "),
+            )
         )
     extra.append(Line2D([], [], **theme.CHANCE_STYLE, label="chance"))
     if metric != "balanced_accuracy":
@@ -192,16 +199,26 @@ def _legend(
     _place_legend(fig, axes[-1], own, handles + extra)
 
 
-def _place_legend(fig: Any, ax: Any, own: bool, handles: list[Any]) -> None:
-    """Beside the panels on a wide figure of ours, below them (the figure grows) on a narrow one."""
-    if own and _is_wide(fig.get_figwidth()):
-        fig.legend(handles=handles, loc="outside right upper", frameon=False)
-    elif own:
-        lines = sum(1 + str(h.get_label()).count("\n") for h in handles)
-        fig.set_figheight(fig.get_figheight() + 0.16 * lines + 0.15)
-        fig.legend(handles=handles, loc="outside lower center", ncols=1, frameon=False)
-    else:
+def _place_legend(fig: Any, ax: Any, own: bool, handles: list[Any], beside: bool = False) -> None:
+    """Place the legend outside the panels of a figure of ours, growing the figure to make room.
+
+    ``beside``: to the right of a wide figure (one panel); otherwise below the panels, in three columns
+    on a wide figure and one on a narrow one, so that the panels keep the full width. On given axes the
+    legend goes to the right of the last one.
+    """
+    if not own:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+        return
+    wide = _is_wide(fig.get_figwidth())
+    if wide and beside:
+        fig.legend(handles=handles, loc="outside right upper", frameon=False)
+        return
+    ncols = 3 if wide else 1
+    heights = [1 + str(h.get_label()).count("\n") for h in handles]
+    rows = math.ceil(len(handles) / ncols)  # matplotlib fills the columns one after the other
+    tallest = max(sum(heights[i : i + rows]) for i in range(0, len(handles), rows))
+    fig.set_figheight(fig.get_figheight() + 0.165 * tallest + 0.15)
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False)
 
 
 def _draw_floors(
@@ -632,7 +649,7 @@ def plot_term_bars(
     handles.append(Line2D([], [], color="k", **floor_style, label="untrained (epoch 0)"))
     if metric == "balanced_accuracy":
         handles.append(Line2D([], [], **theme.CHANCE_STYLE, label="chance"))
-    _place_legend(fig, ax, own, handles)
+    _place_legend(fig, ax, own, handles, beside=True)
     return fig, ax
 
 

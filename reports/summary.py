@@ -157,14 +157,17 @@ def write_report(
     style = dict(names=names, width=width)
     if not ok.empty:
         if ok["epoch"].nunique() > 1:
-            for metric in ("capture", "balanced_accuracy"):
-                fig, _ = plot_capture_curves(ok, metric=metric, **style)
-                save(
-                    fig,
-                    f"curves_{metric}",
-                    f"{theme.metric_label(metric)} over training: median over seeds (markers at evaluated "
-                    "epochs), 95% bootstrap interval of the median, thin lines: single seeds",
-                )
+            for where, suffix in _slices(ok, keep_protocol=False):
+                for metric in ("capture", "balanced_accuracy"):
+                    fig, _ = plot_capture_curves(ok, metric=metric, where=where, **style)
+                    label = ", ".join(f"{k}={v}" for k, v in where.items()) or "all runs"
+                    save(
+                        fig,
+                        f"curves_{metric}{suffix}",
+                        f"{theme.metric_label(metric)} over training ({label}): median over seeds "
+                        "(markers at evaluated epochs), 95% bootstrap interval of the median, thin lines: "
+                        "single seeds",
+                    )
         for key in grid_keys(ok, varying=True):
             values = ok[key].dropna().unique()
             if all(
@@ -177,7 +180,7 @@ def write_report(
                     f"capture_vs_{key.replace('.', '_')}",
                     f"final capture against {key}: seeds (dots), median and its 95% bootstrap interval",
                 )
-        for where, suffix in _bar_slices(ok):
+        for where, suffix in _slices(ok):
             for metric, ref in (("balanced_accuracy", reference), ("capture", None)):
                 fig, _ = plot_term_bars(
                     ok, reference=ref, metric=metric, where=where, uniqueness="all", **style
@@ -251,9 +254,13 @@ def _losses(losses: Any, sweep_dir: Any) -> pd.DataFrame | None:
     return table
 
 
-def _bar_slices(ok: pd.DataFrame) -> list[tuple[dict[str, Any], str]]:
-    """One ``where`` per setting of the grid keys that bars cannot show (the paper's bias key excepted)."""
-    protocol = paper_protocol(ok)
+def _slices(ok: pd.DataFrame, keep_protocol: bool = True) -> list[tuple[dict[str, Any], str]]:
+    """One ``where`` per setting of the grid keys that vary, so that each figure shows one setting.
+
+    With ``keep_protocol`` (bars), the paper's bias key stays inside one figure (synergy from biased runs,
+    the rest unbiased); curves get one figure per bias, which keeps them readable at a glance.
+    """
+    protocol = paper_protocol(ok) if keep_protocol else None
     keys = [k for k in grid_keys(ok, varying=True) if not (protocol and k == "generator.params.bias")]
     if ok["generator"].nunique() > 1:
         keys = ["generator", *keys]

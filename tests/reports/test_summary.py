@@ -112,8 +112,9 @@ def test_write_report_files_tables_and_links(tmp_path):
     df.to_csv(tmp_path / "results.csv", index=False)
     written = write_report(tmp_path, tmp_path / "report", formats=("png",))  # vectors: test_savefig_*
     assert all(p.is_file() for p in written.values())
-    for stem in ("curves_capture", "curves_balanced_accuracy", "capture_vs_generator_params_synergy"):
+    for stem in ("curves_capture_synergy-1", "curves_balanced_accuracy_synergy-2"):  # one per setting
         assert f"figures/{stem}.png" in written
+    assert "figures/capture_vs_generator_params_synergy.png" in written
     assert "figures/bars_balanced_accuracy_synergy-1.png" in written  # one bar figure per synergy value
     html = (tmp_path / "report" / "report.html").read_text()
     sources = re.findall(r"src='([^']+)'", html)
