@@ -111,25 +111,21 @@ def comm_terms(first: Sequence[Tensor], second: Sequence[Tensor], temperature: f
     return terms
 
 
-def comm_loss(
-    first: Sequence[Tensor],
-    second: Sequence[Tensor],
-    temperature: float = 0.1,
-    weights: Sequence[float] | None = None,
-) -> Tensor:
-    """CoMM's total loss ``(1 / (n+1)) * sum_i w_i * L_i`` over the terms of ``comm_terms``.
+def weighted_mean(terms: Sequence[Tensor], weights: Sequence[float] | None = None) -> Tensor:
+    """``(1 / n) * sum_i w_i * L_i`` over ``n`` term losses: CoMM's and InfMasking's total.
 
-    With ``weights=None`` all ``w_i = 1``. With weights the sum is still divided by ``n + 1`` and not by
-    ``sum(w)``, exactly as the official code (``mean_i(w_i L_i)``).
+    With ``weights=None`` all ``w_i = 1`` (the plain mean). With weights the sum is still divided by ``n`` and
+    not by ``sum(w)``, exactly as both official codes (``mean_i(w_i L_i)``).
 
     Returns:
         Scalar loss in nats.
     """
-    terms = comm_terms(first, second, temperature)
+    if len(terms) < 1:
+        raise ValueError("need at least one term")
     if weights is None:
-        return torch.stack(terms).mean()
+        return torch.stack(list(terms)).mean()
     if len(weights) != len(terms):
-        raise ValueError(f"weights must have {len(terms)} entries (unimodal terms, then full), got {weights}")
+        raise ValueError(f"weights must have {len(terms)} entries, one per term, got {weights}")
     return sum(w * t for w, t in zip(weights, terms)) / len(terms)
 
 
@@ -164,4 +160,12 @@ def club_bound(scores: Tensor) -> Tensor:
     return scores.diagonal().mean() - scores.mean()
 
 
-__all__ = ["clip_loss", "club_bound", "comm_loss", "comm_terms", "nce_bound", "nt_xent", "retrieval_accuracy"]
+__all__ = [
+    "clip_loss",
+    "club_bound",
+    "comm_terms",
+    "nce_bound",
+    "nt_xent",
+    "retrieval_accuracy",
+    "weighted_mean",
+]

@@ -31,6 +31,7 @@ class Supervised(Objective):
     """
 
     name = "supervised"
+    display_name = "Supervised"
     architecture = "fusion"
     n_views = 1
     subsets = ("12",)

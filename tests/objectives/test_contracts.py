@@ -43,8 +43,9 @@ def test_loss_decreases_on_a_fixed_batch(name):
     gen = torch.Generator().manual_seed(0)
     xs = [(torch.randn(32, 6, generator=gen), torch.randn(32, 5, generator=gen)) for _ in range(cls.n_views)]
     targets = {"synergy": torch.randint(0, 2, (32,), generator=gen)}
-    optim = torch.optim.Adam([*model.parameters(), *objective.main_parameters()], lr=3e-3)
     aux = objective.auxiliary_parameters()
+    main = [p for p in objective.parameters() if all(p is not a for a in aux)]
+    optim = torch.optim.Adam([*model.parameters(), *main], lr=3e-3)
     aux_optim = torch.optim.Adam(aux, lr=3e-3) if aux else None
 
     def loss() -> torch.Tensor:
