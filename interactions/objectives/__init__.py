@@ -15,6 +15,7 @@ from .comm import CoMM
 from .cross import Cross
 from .cross_self import CrossSelf
 from .factorcl import FactorCL
+from .infmasking import InfMasking
 from .simclr import SimCLR
 from .supervised import Supervised
 
@@ -26,6 +27,7 @@ OBJECTIVES: dict[str, type[Objective]] = {
     "simclr": SimCLR,
     "factorcl": FactorCL,
     "supervised": Supervised,
+    "infmasking": InfMasking,
 }
 
 
@@ -66,6 +68,7 @@ __all__ = [
     "Cross",
     "CrossSelf",
     "FactorCL",
+    "InfMasking",
     "LossOutput",
     "Objective",
     "ObjectiveContractError",
