@@ -19,7 +19,7 @@ from interactions.objectives import (
 )
 from interactions.objectives.functional import nt_xent
 
-PARAMS = {"supervised": {"target": "synergy", "n_classes": 2}}
+PARAMS = {"supervised": {"target": "synergy", "n_classes": 2}, "synib": {"target": "synergy", "n_classes": 2}}
 
 
 @pytest.mark.parametrize("name", list(OBJECTIVES))
