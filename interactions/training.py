@@ -261,7 +261,7 @@ class Trainer:
         self.model.train()
         self.objective.train()
         self.mask_generator.manual_seed(derive(self.seed, epoch, _MASK_STREAM))
-        self.objective.set_progress((epoch - 1) / self.settings.epochs)  # epochs count from 1
+        self.objective.set_progress(max(epoch - 1, 0) / self.settings.epochs)  # epochs count from 1
         sums: dict[str, Any] = {}
         steps = 0
         for views, targets in batches:

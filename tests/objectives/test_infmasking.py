@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -132,7 +133,7 @@ def test_total_is_the_mean_of_two_mask_losses_and_three_comm_terms():
         for view, full in zip(views, (first[2], second[2]))
     ]
     expected = (sum(masks) + sum(float(c.detach()) for c in comm)) / 5
-    assert float(out.total) == pytest.approx(expected, rel=1e-5)
+    assert float(out.total.detach()) == pytest.approx(expected, rel=1e-5)
     assert out.terms["mask_1"] == pytest.approx(masks[0], rel=1e-5)
     assert out.terms["loss_12"] == pytest.approx(float(comm[2].detach()), rel=1e-5)
     assert out.terms["lambda"] == pytest.approx(0.5)
@@ -204,3 +205,33 @@ def test_tiny_xor_run_writes_capture_rows_and_is_reproducible():
     assert lam == pytest.approx([0.0, 0.5])  # the ramp: progress 0/2, then 1/2
     pd_equal = a.losses.reset_index(drop=True).equals(b.losses.reset_index(drop=True))
     assert pd_equal and a.capture["capture"].tolist() == b.capture["capture"].tolist()
+
+
+class _Crash(RuntimeError):
+    pass
+
+
+def test_resumed_run_draws_the_same_masks_and_lambda(tmp_path, monkeypatch):
+    """3 epochs straight == 1 epoch, a crash, then a resumed run (masks and ramp depend on the epoch only)."""
+    from interactions import experiment, training
+
+    overrides = ["objective.name=infmasking", *TINY, "train.epochs=3", "train.eval_every=3"]
+
+    def tiny(out):
+        return interactions.run("xor", overrides=overrides, out=out, progress=False)
+
+    straight = tiny(tmp_path / "straight")
+    real_save = training.save_checkpoint
+
+    def crash_after_epoch_1(path, state):
+        real_save(path, state)
+        if state["epoch"] == 1:
+            raise _Crash("simulated crash")
+
+    monkeypatch.setattr(experiment, "save_checkpoint", crash_after_epoch_1)
+    with pytest.raises(_Crash):
+        tiny(tmp_path / "resumed")
+    monkeypatch.setattr(experiment, "save_checkpoint", real_save)
+    resumed = tiny(tmp_path / "resumed")
+    pd.testing.assert_frame_equal(resumed.losses, straight.losses)
+    pd.testing.assert_frame_equal(resumed.capture, straight.capture)
