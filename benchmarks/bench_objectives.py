@@ -10,8 +10,9 @@ synergy) under the two pre-training protocols of ``research_claims.py``:
 Probes always use the unbiased generator. SynIB and the ``supervised`` ceiling are trained on the synergy
 target. For each (protocol, objective, term) the script prints the verdict "learned in k of n seeds"
 (a seed has learned the term when its capture is >= ``--threshold``, 0.9) and the median capture over
-seeds. The verdict maths is the small function ``learned_k_of_n`` below (``reports/verdicts.py`` does not
-exist on main yet). Runs are written under ``--out`` and resumed, so a rerun only trains what is missing.
+seeds; the count is ``reports.verdicts.count_learned``. Runs are written under ``--out`` and resumed, so a
+rerun only trains what is missing (use a fresh ``--out`` after a toolkit update: a run directory of another
+config version is refused).
 
 Usage (about 50 runs; each takes 20-60 s on one idle core, longer under load)::
 
@@ -34,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from reports.verdicts import count_learned
+
 OBJECTIVES = ("comm", "infmasking", "coral", "synib", "supervised")
 SUPERVISED = ("synib", "supervised")  # trained on the synergy target
 #: the terms each protocol judges (the other terms are printed too)
@@ -41,9 +44,8 @@ JUDGED = {"unbiased": ("redundancy", "unique_1", "unique_2"), "biased": ("synerg
 
 
 def learned_k_of_n(captures: pd.Series, threshold: float = 0.9) -> tuple[int, int]:
-    """``(k, n)``: how many of the ``n`` seeds' captures reach ``threshold`` (NaN counts as not learned)."""
-    values = np.asarray(captures, dtype=float)
-    return int(np.sum(values >= threshold)), len(values)
+    """``(k, n)``: how many of the ``n`` seeds' captures reach ``threshold`` (``reports.verdicts``)."""
+    return count_learned(np.asarray(captures, dtype=float), threshold), len(captures)
 
 
 def verdicts(table: pd.DataFrame, threshold: float = 0.9) -> pd.DataFrame:
