@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .capture import CAPTURE_COLUMNS, capture
+from interactions.types import PROBE_COLUMNS
+
+from .capture import capture
 from .information import (
     BITS_TO_NATS,
     NATS_TO_BITS,
@@ -36,7 +38,7 @@ from .probe import LogisticProbe, ProbeScore, balanced_accuracy, probe_term
 from .representation import decompose_representation
 
 __all__ = [
-    "BITS_TO_NATS", "CAPTURE_COLUMNS", "ESTIMATORS", "LogisticProbe", "NATS_TO_BITS", "ProbeScore",
+    "BITS_TO_NATS", "ESTIMATORS", "LogisticProbe", "NATS_TO_BITS", "PROBE_COLUMNS", "ProbeScore",
     "balanced_accuracy", "bits_to_nats", "capture", "decompose_representation", "entropy_bits",
     "gaussian_mi_bits", "gaussian_mmi_pid", "infonce_mi_bits", "joint_codes", "ksg_mi_bits",
     "mutual_information_bits", "nats_to_bits", "neural_mi_bits", "nwj_mi_bits", "probe_term",

@@ -36,15 +36,9 @@ import numpy as np
 import pandas as pd
 
 from interactions.registry import suggest
-from interactions.types import TERMS, BimodalSample
+from interactions.types import PROBE_COLUMNS, TERMS, BimodalSample
 
 from .probe import DEFAULT_CS, as_features, probe_term, stratified_split
-
-#: Columns of the table ``capture`` returns, in order.
-CAPTURE_COLUMNS: tuple[str, ...] = (
-    "term", "balanced_accuracy", "bits", "true_bits", "capture", "chance", "n_classes", "feature_dim",
-    "C", "n_train", "n_test", "entropy_bits", "cross_entropy_bits",
-)  # fmt: skip
 
 
 def _check_sample(sample: Any, name: str) -> BimodalSample:
@@ -102,11 +96,11 @@ def capture(
             hold-out (None: fit the whole grid).
 
     Returns:
-        One row per term with columns ``CAPTURE_COLUMNS``: term; balanced_accuracy; bits (H(T) - CE on
-        the test rows, bits, a lower bound on I(Z; T), may be slightly negative); true_bits (the scored
-        sample's spec); capture = bits / true_bits (NaN when true_bits is 0); chance = 1 / n_classes;
-        n_classes (classes in the test labels); feature_dim D; C chosen; n_train; n_test; entropy_bits
-        H(T) of the test labels; cross_entropy_bits.
+        One row per term with columns ``interactions.types.PROBE_COLUMNS``: term; balanced_accuracy;
+        bits (H(T) - CE on the test rows, bits, a lower bound on I(Z; T), may be slightly negative);
+        true_bits (the scored sample's spec); capture = bits / true_bits (NaN when true_bits is 0);
+        chance = 1 / n_classes; n_classes (classes in the test labels); feature_dim D; C chosen;
+        n_train; n_test; entropy_bits H(T) of the test labels; cross_entropy_bits.
 
     Raises:
         TypeError / ValueError: wrong types, shapes, lengths, non-finite features, unknown terms, or a
@@ -165,4 +159,4 @@ def capture(
                 "cross_entropy_bits": score.cross_entropy_bits,
             }
         )
-    return pd.DataFrame(rows, columns=list(CAPTURE_COLUMNS))
+    return pd.DataFrame(rows, columns=list(PROBE_COLUMNS))

@@ -63,7 +63,7 @@ def _seed_everything(seed: int) -> None:
 
 def format_capture(df: Any) -> str:
     """The capture table as aligned text (term, accuracy, bits, true bits, capture, floor, ...)."""
-    from .experiment import CAPTURE_COLUMNS
+    from .types import CAPTURE_COLUMNS
 
     cols = [c for c in CAPTURE_COLUMNS if c in df.columns]
     return df[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,11 +34,6 @@ from .config_io import (  # noqa: F401
     tomllib,
 )
 from .registry import suggest
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on python 3.10 only
-    pass
 
 SECTIONS: tuple[str, ...] = ("generator", "objective", "model", "train", "probe")
 TOP_LEVEL: tuple[str, ...] = ("name", "seed", *SECTIONS)

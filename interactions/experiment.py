@@ -35,20 +35,8 @@ from . import config as config_mod
 from .atomic import atomic_write_text
 from .devices import environment, resolve_device
 from .training import Batches, Seeds, Trainer, derive, features, load_checkpoint, save_checkpoint, to_device
-from .types import TERMS
+from .types import CAPTURE_COLUMNS, HISTORY_COLUMNS, LOSS_COLUMNS, PROBE, TERMS
 
-#: Columns of ``RunResult.capture`` and ``RunResult.history`` that every run has, in this order.
-CAPTURE_COLUMNS: tuple[str, ...] = (
-    "term",
-    "balanced_accuracy",
-    "bits",
-    "true_bits",
-    "capture",
-    "floor",
-    "chance",
-    "feature_dim",
-)
-HISTORY_COLUMNS: tuple[str, ...] = ("epoch", *CAPTURE_COLUMNS)
 FINISHED = "finished"
 
 
@@ -101,8 +89,8 @@ class RunResult:
             config=data["config"],
             run_dir=run_dir,
             capture=_frame(data["capture"], CAPTURE_COLUMNS),
-            history=_frame(data["history"], HISTORY_COLUMNS),
-            losses=_frame(data["losses"], ("epoch", "name", "value")),
+            history=_frame(data["history"], HISTORY_COLUMNS, estimator=PROBE),
+            losses=_frame(data["losses"], LOSS_COLUMNS),
             status=data["status"],
             ground_truth=data.get("ground_truth", {}),
             feature_dim=int(data.get("feature_dim", 0)),
@@ -124,12 +112,17 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
+def _frame(records: list[dict], columns: tuple[str, ...], **missing: Any) -> pd.DataFrame:
+    """``records`` as a frame with ``columns`` first; a column of ``missing`` absent from the records is
+    added with its value (``result.json`` files written before that column existed)."""
     df = pd.DataFrame.from_records(records)
     if df.empty:
         return pd.DataFrame(columns=list(columns))
+    for col, value in missing.items():
+        if col not in df.columns:
+            df[col] = value
     for col in df.columns:
-        if col not in ("term", "name") and df[col].dtype == object:
+        if col not in ("term", "name", "estimator") and df[col].dtype == object:
             try:
                 df[col] = pd.to_numeric(df[col])
             except (ValueError, TypeError):
@@ -181,6 +174,7 @@ def _evaluate(model, objective, probe_data, settings, probe, seeds, epoch: int, 
     df = capture(
         z_train, s_train, z_test=z_test, sample_test=s_test, random_state=seeds.probe, **probe.options
     )
+    df.insert(0, "estimator", PROBE)
     df.insert(0, "epoch", epoch)
     return df
 
@@ -376,20 +370,24 @@ def _generic_augmenters(settings, gen) -> tuple[Any, Any]:
 
 def _result(cfg, run_dir, history, losses, unbiased, elapsed: float) -> RunResult:
     hist = pd.concat(history, ignore_index=True)
-    floor = hist[hist["epoch"] == 0].set_index("term")["capture"]
-    hist["floor"] = hist["term"].map(floor)
+    keys = ["estimator", "term"]
+    floor = hist[hist["epoch"] == 0].set_index(keys)["capture"]
+    hist["floor"] = floor.reindex(pd.MultiIndex.from_frame(hist[keys])).to_numpy()
     order = [c for c in HISTORY_COLUMNS if c in hist.columns]
     hist = hist[order + [c for c in hist.columns if c not in order]]
+    estimators = list(dict.fromkeys(hist["estimator"]))  # evaluation order: the probe first
     hist["term"] = pd.Categorical(hist["term"], categories=list(TERMS), ordered=True)
-    hist = hist.sort_values(["epoch", "term"]).reset_index(drop=True)
-    hist["term"] = hist["term"].astype(str)
-    last = hist[hist["epoch"] == hist["epoch"].max()].drop(columns="epoch").reset_index(drop=True)
+    hist["estimator"] = pd.Categorical(hist["estimator"], categories=estimators, ordered=True)
+    hist = hist.sort_values(["epoch", *keys]).reset_index(drop=True)
+    hist[keys] = hist[keys].astype(str)
+    final = hist[(hist["epoch"] == hist["epoch"].max()) & (hist["estimator"] == PROBE)]
+    last = final.drop(columns=["epoch", "estimator"]).reset_index(drop=True)
     return RunResult(
         config=cfg,
         run_dir=run_dir,
         capture=last,
         history=hist,
-        losses=pd.DataFrame.from_records(losses, columns=["epoch", "name", "value"]),
+        losses=pd.DataFrame.from_records(losses, columns=list(LOSS_COLUMNS)),
         status=FINISHED,
         ground_truth=unbiased.ground_truth().as_dict(),
         feature_dim=int(last["feature_dim"].iloc[0]),

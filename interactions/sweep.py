@@ -44,15 +44,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
-
-from .config_io import load, parse_value
+from .config_io import load, parse_value, tomllib
 from .registry import suggest
 from .sweep_runner import (
-    RESULT_COLUMNS,
     PlannedRun,
     ResultTable,
     execute_local,
@@ -61,8 +55,9 @@ from .sweep_runner import (
     run_one,
     write_manifest,
 )
+from .types import RESULT_COLUMNS
 
-#: Fixed columns of the results table, in order; grid-key columns follow.
+#: The execution backends of ``sweep``.
 _BACKENDS = ("local", "ray")
 
 __all__ = [

@@ -20,26 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_write, atomic_write_text
-from .types import TERMS
-
-RESULT_COLUMNS: tuple[str, ...] = (
-    "run_id",
-    "status",
-    "error",
-    "generator",
-    "objective",
-    "seed",
-    "epoch",
-    "term",
-    "true_bits",
-    "bits",
-    "balanced_accuracy",
-    "capture",
-    "floor",
-    "chance",
-    "feature_dim",
-)
-_HISTORY_COLUMNS = ("epoch", "term", "true_bits", "bits", "balanced_accuracy", "capture", "floor", "chance")
+from .types import HISTORY_COLUMNS, METRIC_COLUMNS, PROBE, RESULT_COLUMNS, TERMS
 
 
 @dataclass(frozen=True)
@@ -91,10 +72,13 @@ def run_one(
 
 def result_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
     history = result.history
-    missing = [c for c in _HISTORY_COLUMNS if c not in history.columns]
+    optional = ("feature_dim", "estimator")  # a history without estimators holds the probe's rows
+    missing = [c for c in HISTORY_COLUMNS if c not in optional and c not in history.columns]
     if missing:
         raise ValueError(f"run history lacks columns {missing}; has {list(history.columns)}")
     rows = history.copy()
+    if "estimator" not in rows:
+        rows["estimator"] = PROBE
     if "feature_dim" not in rows:
         rows["feature_dim"] = np.nan
     resolved = getattr(result, "config", None) or {}
@@ -118,7 +102,8 @@ def failed_rows(run: PlannedRun, err: BaseException) -> pd.DataFrame:
     rows["objective"] = run.objective
     rows["seed"] = run.seed
     rows["epoch"] = pd.NA
-    for column in RESULT_COLUMNS[8:]:
+    rows["estimator"] = PROBE
+    for column in METRIC_COLUMNS:
         rows[column] = np.nan
     for key, value in run.assignment.items():
         rows[key] = value
@@ -149,7 +134,7 @@ class ResultTable:
         frame["epoch"] = frame["epoch"].astype("Int64")
         frame["seed"] = frame["seed"].astype("int64")
         frame["error"] = frame["error"].astype(object).fillna("").astype(str)
-        for column in RESULT_COLUMNS[8:]:
+        for column in METRIC_COLUMNS:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
         for key in self.grid_keys:
             frame[key] = _normalise_column(frame[key])

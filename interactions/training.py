@@ -28,7 +28,6 @@ from .atomic import atomic_write
 from .config import TrainSettings
 from .types import TERMS, BimodalSample
 
-SUBSETS: tuple[str, ...] = ("1", "2", "12")
 _NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from interactions import TERMS, experiment, training
+from interactions import TERMS, experiment, training, types
 from interactions.config import TrainSettings
 
 TINY = {
@@ -39,13 +39,14 @@ def test_run_end_to_end(objective, extra):
     result = tiny_run(f"objective.name={objective}", *extra)
     assert result.status == "finished" and result.run_dir is None
     cap = result.capture
-    assert list(cap.columns[:8]) == list(experiment.CAPTURE_COLUMNS)
+    assert list(cap.columns[:8]) == list(types.CAPTURE_COLUMNS)
     assert list(cap["term"]) == list(TERMS)
     assert np.allclose(cap["true_bits"], 1.0)  # one bit per term, from the unbiased generator's spec
     assert np.allclose(cap["capture"], cap["bits"] / cap["true_bits"])
     assert result.feature_dim == cap["feature_dim"].iloc[0] > 0
     hist = result.history
-    assert list(hist.columns[:9]) == list(experiment.HISTORY_COLUMNS)
+    assert list(hist.columns[:10]) == list(types.HISTORY_COLUMNS)
+    assert set(hist["estimator"]) == {types.PROBE}
     assert sorted(hist["epoch"].unique()) == [0, 1, 2]
     epoch0 = hist[hist["epoch"] == 0].set_index("term")
     # the floor is the capture of the untrained model (epoch 0), on every row of the term

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from interactions.registry import suggest
+from interactions.types import SUBSETS
 
 from .encoders import (
     ImageEncoder,
@@ -37,7 +38,6 @@ from .encoders import (
 )
 from .fusion import TransformerFusion, masks_for
 
-SUBSETS: tuple[str, ...] = ("1", "2", "12")
 ARCHITECTURES: tuple[str, ...] = ("fusion", "late")
 
 

@@ -18,10 +18,9 @@ from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
-from interactions.types import TERMS
+from interactions.types import SUBSETS, TERMS
 
 ARCHITECTURES: tuple[str, ...] = ("fusion", "late")
-SUBSETS: tuple[str, ...] = ("1", "2", "12")
 
 #: An embedded view: ``{subset: Tensor (B, dims[subset])}``.
 EmbeddedView = Mapping[str, Tensor]

@@ -11,9 +11,9 @@ from scipy.optimize import check_grad
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, log_loss
 
-from estimators.capture import CAPTURE_COLUMNS, capture
+from estimators.capture import capture
 from estimators.probe import LogisticProbe, _loss_and_grad, balanced_accuracy, probe_term
-from interactions.types import TERMS, BimodalSample, InteractionSpec
+from interactions.types import PROBE_COLUMNS, TERMS, BimodalSample, InteractionSpec
 
 
 def make_sample(targets: dict[str, np.ndarray], spec: InteractionSpec | None = None) -> BimodalSample:
@@ -47,7 +47,7 @@ def test_exact_term_is_fully_captured_and_noise_is_not():
     df = capture(
         z[:1000], sample.subset(slice(0, 1000)), z_test=z[1000:], sample_test=sample.subset(slice(1000, None))
     )
-    assert list(df.columns) == list(CAPTURE_COLUMNS)
+    assert list(df.columns) == list(PROBE_COLUMNS)
     assert list(df["term"]) == list(TERMS)
     got = df.set_index("term")
     for term in ("redundancy", "unique_1"):
