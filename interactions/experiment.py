@@ -52,7 +52,8 @@ class RunResult:
             untrained model, whose capture is the floor.
         losses: one row per epoch and loss term: epoch, name, value (epoch means).
         status: "finished".
-        ground_truth: the unbiased generator's ``InteractionSpec.as_dict()`` (bits).
+        ground_truth: ``InteractionSpec.as_dict()`` (bits) of the probe's test sample (the unbiased
+            generator's "test" split): the very truth that ``true_bits`` and ``capture`` divide by.
         feature_dim: width of the probed features.
         elapsed_s: training and evaluation time in seconds (summed over resumed parts).
     """
@@ -282,7 +283,7 @@ def _run(
     started = time.perf_counter()
     parts = build(cfg, settings, dev)
     seeds, probe, model, objective = parts.seeds, parts.probe, parts.model, parts.objective
-    trainer, batches, unbiased = parts.trainer, parts.batches, parts.unbiased
+    trainer, batches = parts.trainer, parts.batches
     probe_data = [((to_device(s.x1, dev), to_device(s.x2, dev)), s) for s in parts.probe_samples]
 
     history: list[pd.DataFrame] = []
@@ -352,7 +353,8 @@ def _run(
                 checkpoint(epoch)
     finally:
         bar.close()
-    result = _result(cfg, run_dir, history, losses, unbiased, elapsed_before + time.perf_counter() - started)
+    truth = parts.probe_samples[1].spec  # what capture divided by: the probe test sample's spec
+    result = _result(cfg, run_dir, history, losses, truth, elapsed_before + time.perf_counter() - started)
     if run_dir is not None:
         write_json(run_dir / "result.json", result.to_json())
     return result
@@ -368,7 +370,7 @@ def _generic_augmenters(settings, gen) -> tuple[Any, Any]:
     return out[0], out[1]
 
 
-def _result(cfg, run_dir, history, losses, unbiased, elapsed: float) -> RunResult:
+def _result(cfg, run_dir, history, losses, truth, elapsed: float) -> RunResult:
     hist = pd.concat(history, ignore_index=True)
     keys = ["estimator", "term"]
     floor = hist[hist["epoch"] == 0].set_index(keys)["capture"]
@@ -389,7 +391,7 @@ def _result(cfg, run_dir, history, losses, unbiased, elapsed: float) -> RunResul
         history=hist,
         losses=pd.DataFrame.from_records(losses, columns=list(LOSS_COLUMNS)),
         status=FINISHED,
-        ground_truth=unbiased.ground_truth().as_dict(),
+        ground_truth=truth.as_dict(),
         feature_dim=int(last["feature_dim"].iloc[0]),
         elapsed_s=float(elapsed),
     )
