@@ -64,7 +64,7 @@ def capture(
     *,
     z_test: Any = None,
     sample_test: BimodalSample | None = None,
-    random_state: int = 0,
+    seed: int = 0,
     terms: Sequence[str] = TERMS,
     test_fraction: float = 0.3,
     holdout_fraction: float = 0.4,
@@ -82,8 +82,8 @@ def capture(
         sample: the labelled sample the features come from (fitted on, or split when z_test is None).
         z_test: shape (n_test, D), features of ``sample_test``; give both or neither.
         sample_test: the sample the probe is scored on; its ``spec`` gives ``true_bits``.
-        random_state: seed of the train/test split (when needed) and of the hold-out split for C.
-            Each term uses its own stream derived from (random_state, term index).
+        seed: seed of the train/test split (when needed) and of the hold-out split for C.
+            Each term uses its own stream derived from (seed, term index).
         terms: which terms to probe (default all four, in ``TERMS`` order).
         test_fraction: when z_test is None, the fraction of each term's classes scored (stratified per
             term; 0.3 is about CoMM's 4,094 / 14,094).
@@ -122,12 +122,12 @@ def capture(
             )
         if x_test.shape[1] != x.shape[1]:
             raise ValueError(f"z has {x.shape[1]} features but z_test has {x_test.shape[1]}")
-    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) or random_state < 0:
-        raise ValueError(f"random_state must be a non-negative int, got {random_state!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     spec = (sample_test if sample_test is not None else sample).spec.as_dict()
     rows = []
     for term in terms:
-        rng = np.random.default_rng(np.random.SeedSequence([int(random_state), TERMS.index(term)]))
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), TERMS.index(term)]))
         y = sample.targets[term]
         if z_test is None:
             train_idx, test_idx = stratified_split(y, test_fraction, rng)
@@ -138,7 +138,7 @@ def capture(
             parts = (x, y, x_test, sample_test.targets[term])
         score = probe_term(
             *parts, Cs=Cs, holdout_fraction=holdout_fraction, selection=selection,
-            standardize_features=standardize, random_state=rng, max_iter=max_iter, tol=tol,
+            standardize_features=standardize, seed=rng, max_iter=max_iter, tol=tol,
             patience=patience,
         )  # fmt: skip
         true_bits = float(spec[term])

@@ -33,9 +33,30 @@ import torch
 
 from . import config as config_mod
 from .atomic import atomic_write_text
+from .config import Experiment
 from .devices import environment, resolve_device
-from .training import Batches, Seeds, Trainer, derive, features, load_checkpoint, save_checkpoint, to_device
-from .types import CAPTURE_COLUMNS, HISTORY_COLUMNS, LOSS_COLUMNS, PROBE, TERMS
+from .training import (
+    Batches,
+    Seeds,
+    Trainer,
+    derive,
+    features,
+    load_checkpoint,
+    save_checkpoint,
+    subset_features,
+    to_device,
+)
+from .types import (
+    CAPTURE_COLUMNS,
+    HISTORY_COLUMNS,
+    LOSS_COLUMNS,
+    PROBE,
+    PROBE_COLUMNS,
+    TERMS,
+    BimodalSample,
+    InteractionSpec,
+    Representation,
+)
 
 FINISHED = "finished"
 
@@ -166,18 +187,39 @@ def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
     return "resume" if (run_dir / "checkpoint.pt").exists() else "fresh"
 
 
-def _evaluate(model, objective, probe_data, settings, probe, seeds, epoch: int, amp: bool) -> pd.DataFrame:
-    from estimators import capture
+def _representation(model, objective, x: tuple, batch_size: int, amp: bool, subsets: tuple) -> Representation:
+    """The frozen features of one evaluation sample: the probe's ``z`` and the embeddings of ``subsets``."""
+    z = features(model, objective, *x, batch_size, amp)
+    parts = subset_features(model, *x, subsets, batch_size, amp) if subsets else {}
+    return Representation(z, parts)
 
-    (x_train, s_train), (x_test, s_test) = probe_data
-    z_train = features(model, objective, *x_train, settings.eval_batch_size, amp)
-    z_test = features(model, objective, *x_test, settings.eval_batch_size, amp)
-    df = capture(
-        z_train, s_train, z_test=z_test, sample_test=s_test, random_state=seeds.probe, **probe.options
-    )
-    df.insert(0, "estimator", PROBE)
-    df.insert(0, "epoch", epoch)
-    return df
+
+def _evaluate(exp: Experiment, model, objective, eval_data, seeds, epoch: int, amp: bool) -> pd.DataFrame:
+    """One evaluation: every estimator of ``exp`` on the features of the two evaluation samples.
+
+    Returns the tidy rows (``HISTORY_COLUMNS`` first, estimators' own columns after) without ``floor``,
+    which ``_result`` adds from epoch 0.
+    """
+    (x_train, s_train), (x_test, s_test) = eval_data
+    subsets = tuple(sorted({s for e in exp.estimators for s in getattr(e, "needs_subsets", ())}))
+    batch = exp.train.eval_batch_size
+    z_train = _representation(model, objective, x_train, batch, amp, subsets)
+    z_test = _representation(model, objective, x_test, batch, amp, subsets)
+    truth = s_test.spec.as_dict()
+    frames = []
+    for i, estimator in enumerate(exp.estimators):
+        seed = seeds.probe if i == 0 else derive(seeds.probe, i)  # one seed per estimator, every epoch
+        rows = pd.DataFrame.from_records(estimator.estimate(z_train, s_train, z_test, s_test, seed=seed))
+        rows.insert(0, "estimator", estimator.name)
+        rows.insert(0, "epoch", epoch)
+        if "true_bits" not in rows:
+            rows["true_bits"] = rows["term"].map(truth)
+        if "capture" not in rows:
+            rows["capture"] = rows["bits"] / rows["true_bits"].where(rows["true_bits"] > 0)
+        if "feature_dim" not in rows:
+            rows["feature_dim"] = z_test.z.shape[1]
+        frames.append(rows)
+    return pd.concat(frames, ignore_index=True)
 
 
 def run(
@@ -190,11 +232,14 @@ def run(
     resume: bool = True,
     progress: bool = True,
 ) -> RunResult:
-    """Pre-train one model with one objective and probe what it keeps of each interaction term.
+    """Pre-train one model with one objective and measure what it keeps of each interaction term.
 
     Args:
-        config: a shipped config name ("xor", "trifeature_cpu", "trifeature_paper"), a TOML path or a dict.
-        overrides: "dotted.key=value" strings (values parsed with ``ast.literal_eval``, else kept as text).
+        config: a shipped config name ("xor", "trifeature_cpu", "trifeature_paper"), a TOML path, a dict,
+            or an ``Experiment`` already resolved by ``interactions.config.resolve`` (then ``overrides``,
+            ``seed`` and ``device`` must be None: it is run as it is).
+        overrides: "dotted.key=value" strings in TOML syntax (``true``, ``1e-3``, ``[32, 64]``, ``"text"``;
+            a bare word is text where the key expects text).
         seed: replaces the config's seed.
         device: replaces ``train.device`` ("auto", "cpu", "cuda", ...).
         out: the run directory (created); None keeps everything in memory.
@@ -207,15 +252,20 @@ def run(
     Raises:
         ValueError / TypeError: a bad config, naming the key, before any training.
     """
-    cfg = config_mod.resolve(config, overrides, seed=seed, device=device)
+    if isinstance(config, Experiment):
+        if overrides or seed is not None or device is not None:
+            raise ValueError("an Experiment is run as resolved: pass overrides, seed and device to resolve()")
+        exp = config
+    else:
+        exp = config_mod.resolve(config, overrides, seed=seed, device=device)
     run_dir = Path(out) if out is not None else None
     state = "fresh"
     if run_dir is not None:
-        state = _prepare_dir(run_dir, cfg, resume)
+        state = _prepare_dir(run_dir, exp.config, resume)
         if state == "done":
             data = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
             return RunResult.from_json(data, run_dir)
-    settings = config_mod.TrainSettings(**cfg["train"])
+    settings = exp.train
     dev = resolve_device(settings.device)
     threads = torch.get_num_threads()
     if settings.num_threads:
@@ -225,66 +275,68 @@ def run(
     )
     try:
         with torch.random.fork_rng(devices=forked):
-            return _run(cfg, settings, dev, run_dir, state, progress)
+            return _run(exp, dev, run_dir, state, progress)
     finally:
         torch.set_num_threads(threads)
 
 
 @dataclasses.dataclass
 class Parts:
-    """Everything ``_run`` trains and probes, built from a resolved config (also used by the benchmarks)."""
+    """Everything ``_run`` trains and evaluates, built from an ``Experiment`` (also used by the benchmarks).
+
+    ``eval_samples`` are the unbiased generator's (split "train", split "test") samples every estimator
+    sees; ``truth`` is the test sample's spec, the truth that rows divide by and ``result.json`` stores.
+    """
 
     generator: Any
     unbiased: Any
     seeds: Seeds
-    probe: config_mod.ProbeSettings
     model: torch.nn.Module
     objective: torch.nn.Module
     trainer: Trainer
     batches: Batches
-    probe_samples: tuple
+    eval_samples: tuple[BimodalSample, BimodalSample]
+
+    @property
+    def truth(self) -> InteractionSpec:
+        return self.eval_samples[1].spec
 
 
-def build(cfg: dict, settings: config_mod.TrainSettings, dev: torch.device) -> Parts:
-    """Draw the samples and build model, objective, trainer and batches for a resolved config.
+def build(exp: Experiment, dev: torch.device) -> Parts:
+    """Draw the samples and build model, objective, trainer and batches of a resolved experiment.
 
+    Nothing is looked up here: the generator, the objective class and every setting come from ``exp``.
     Uses the process-wide torch generator (seeded here from the run's ``init`` seed): call it inside
     ``torch.random.fork_rng`` to leave the caller's random state alone, as ``run`` does.
     """
-    import generators
-
     from .models import build_model
-    from .objectives import get_objective
 
-    seeds = Seeds.from_seed(cfg["seed"])
-    probe = config_mod.ProbeSettings.from_section(cfg["probe"])
-    gen = generators.make(cfg["generator"]["name"], **cfg["generator"]["params"])
+    settings, gen, spec = exp.train, exp.generator, exp.objective
+    seeds = Seeds.from_seed(exp.seed)
     unbiased = gen.unbiased()
     pretrain = gen.sample(settings.n_train, seed=derive(seeds.data, 0), split="train")
-    probe_samples = (
-        unbiased.sample(probe.n_train, seed=derive(seeds.data, 1), split="train"),
-        unbiased.sample(probe.n_test, seed=derive(seeds.data, 2), split="test"),
+    eval_samples = (
+        unbiased.sample(exp.probe.n_train, seed=derive(seeds.data, 1), split="train"),
+        unbiased.sample(exp.probe.n_test, seed=derive(seeds.data, 2), split="test"),
     )
     torch.manual_seed(seeds.init)
-    objective_cls = get_objective(cfg["objective"]["name"])
-    model = build_model(objective_cls.architecture, gen.shapes, **cfg["model"]).to(dev)
-    objective = objective_cls(model.dims, **cfg["objective"]["params"]).to(dev)
+    model = build_model(spec.cls.architecture, gen.shapes, **exp.model).to(dev)
+    objective = spec.cls(model.dims, **spec.params).to(dev)
     trainer = Trainer(model, objective, settings, dev)
     augmenters = _generic_augmenters(settings, gen) if settings.augment == "generic" else None
-    batches = Batches(gen, pretrain, settings, objective_cls.n_views, seeds, dev, augmenters)
-    return Parts(gen, unbiased, seeds, probe, model, objective, trainer, batches, probe_samples)
+    batches = Batches(gen, pretrain, settings, spec.cls.n_views, seeds, dev, augmenters)
+    return Parts(gen, unbiased, seeds, model, objective, trainer, batches, eval_samples)
 
 
-def _run(
-    cfg: dict, settings, dev: torch.device, run_dir: Path | None, state: str, progress: bool
-) -> RunResult:
+def _run(exp: Experiment, dev: torch.device, run_dir: Path | None, state: str, progress: bool) -> RunResult:
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
-    parts = build(cfg, settings, dev)
-    seeds, probe, model, objective = parts.seeds, parts.probe, parts.model, parts.objective
+    cfg, settings = exp.config, exp.train
+    parts = build(exp, dev)
+    seeds, model, objective = parts.seeds, parts.model, parts.objective
     trainer, batches = parts.trainer, parts.batches
-    probe_data = [((to_device(s.x1, dev), to_device(s.x2, dev)), s) for s in parts.probe_samples]
+    eval_data = [((to_device(s.x1, dev), to_device(s.x2, dev)), s) for s in parts.eval_samples]
 
     history: list[pd.DataFrame] = []
     losses: list[dict] = []
@@ -318,13 +370,13 @@ def _run(
         )
 
     def evaluate(epoch: int, epoch_losses: dict[str, float]) -> None:
-        df = _evaluate(model, objective, probe_data, settings, probe, seeds, epoch, trainer.amp)
+        df = _evaluate(exp, model, objective, eval_data, seeds, epoch, trainer.amp)
         history.append(df)
-        record = {
-            "epoch": epoch,
-            "losses": epoch_losses,
-            "probe": df.drop(columns="epoch").to_dict("records"),
-        }
+        probe_rows = df.loc[df["estimator"] == PROBE, [c for c in PROBE_COLUMNS if c in df.columns]]
+        record = {"epoch": epoch, "losses": epoch_losses, "probe": probe_rows.to_dict("records")}
+        others = df[df["estimator"] != PROBE]
+        if not others.empty:
+            record["estimators"] = others.drop(columns="epoch").dropna(axis=1, how="all").to_dict("records")
         metrics.append(_clean(record))
         if run_dir is not None:
             with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
@@ -353,8 +405,9 @@ def _run(
                 checkpoint(epoch)
     finally:
         bar.close()
-    truth = parts.probe_samples[1].spec  # what capture divided by: the probe test sample's spec
-    result = _result(cfg, run_dir, history, losses, truth, elapsed_before + time.perf_counter() - started)
+    result = _result(
+        cfg, run_dir, history, losses, parts.truth, elapsed_before + time.perf_counter() - started
+    )
     if run_dir is not None:
         write_json(run_dir / "result.json", result.to_json())
     return result
@@ -383,7 +436,8 @@ def _result(cfg, run_dir, history, losses, truth, elapsed: float) -> RunResult:
     hist = hist.sort_values(["epoch", *keys]).reset_index(drop=True)
     hist[keys] = hist[keys].astype(str)
     final = hist[(hist["epoch"] == hist["epoch"].max()) & (hist["estimator"] == PROBE)]
-    last = final.drop(columns=["epoch", "estimator"]).reset_index(drop=True)
+    probe_columns = [c for c in (*CAPTURE_COLUMNS, *PROBE_COLUMNS) if c in final.columns]
+    last = final[list(dict.fromkeys(probe_columns))].reset_index(drop=True)
     return RunResult(
         config=cfg,
         run_dir=run_dir,

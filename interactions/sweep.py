@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config_io import load, parse_value, tomllib
+from .config_io import format_value, load, parse_value, tomllib
 from .registry import suggest
 from .sweep_runner import (
     PlannedRun,
@@ -101,8 +101,10 @@ def plan_runs(
         assignment = dict(zip(keys, values))
         generator = str(assignment.get("generator.name", base_generator))
         objective = str(assignment.get("objective.name", base_objective))
-        extra = tuple(f"{k}={v!r}" for k, v in assignment.items())
-        own = tuple(f"objective.params.{k}={v!r}" for k, v in objective_params.get(objective, {}).items())
+        extra = tuple(f"{k}={format_value(v)}" for k, v in assignment.items())
+        own = tuple(
+            f"objective.params.{k}={format_value(v)}" for k, v in objective_params.get(objective, {}).items()
+        )
         extra += own
         for seed in seeds:
             run_id = run_id_for(config, [*overrides, *own], assignment, seed)
@@ -232,8 +234,9 @@ def _split_top_level(text: str) -> list[str]:
 def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
     """Parse ``--grid`` items ``"dotted.key=v1,v2,..."`` into ``{key: [values]}``.
 
-    Values are Python literals where they parse (``1``, ``0.5``, ``True``, ``[1, 2]``), text otherwise;
-    commas inside brackets or quotes do not split.
+    Values follow TOML, as in config files (``1``, ``1e-3``, ``true``, ``[1, 2]``, ``"text"``); a value
+    that is not TOML (``comm``) is text, accepted only where the key expects text. Commas inside
+    brackets or quotes do not split.
 
     Example:
         >>> parse_grid(["objective.name=comm,cross", "generator.params.synergy=1,2"])

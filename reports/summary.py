@@ -23,6 +23,7 @@ import pandas as pd
 from interactions.atomic import atomic_write_text
 
 from . import theme
+from .estimates import plot_estimates, split_estimators
 from .paper import check_against_paper, paper_trifeature
 from .plots import paper_protocol, plot_capture_curves, plot_capture_vs, plot_term_bars
 from .results import finished, grid_keys, load_results, summarize, validate_results
@@ -98,6 +99,7 @@ def write_report(
         ``{relative path: Path}`` of every file written.
     """
     frame = validate_results(results) if isinstance(results, pd.DataFrame) else load_results(results)
+    frame, estimates = split_estimators(frame)  # the capture figures read the probe's rows only
     if not formats or formats[0] != "png":
         raise ValueError(f"formats must start with 'png' (the HTML shows it), got {list(formats)!r}")
     out = Path(out_dir)
@@ -134,6 +136,10 @@ def write_report(
                 fig, _ = plot_term_bars(ok, reference=ref, metric=metric, where=where, uniqueness="all")
                 label = ", ".join(f"{k}={v}" for k, v in where.items()) or "all runs"
                 save(fig, f"bars_{metric}{suffix}", f"final {theme.metric_label(metric)} per term ({label})")
+
+    if not finished(estimates).dropna(subset=["epoch"]).empty:
+        fig, _ = plot_estimates(finished(estimates))
+        save(fig, "estimates", "estimators other than the probe over training, bits per term")
 
     tables = summary_tables(frame) if not ok.empty else {}
     comparison = _paper_comparison(ok) if reference is not None else None

@@ -28,9 +28,9 @@ EPOCHS = 2  # evaluations at epochs 0, 1, 2
 
 
 def _overrides_dict(overrides):
-    import ast
+    from interactions.config_io import parse_value
 
-    return {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in overrides)}
+    return {k: parse_value(v) for k, v in (o.split("=", 1) for o in overrides)}
 
 
 def fake_run(
@@ -90,11 +90,11 @@ def _sweep(out, **kwargs):
 
 
 def test_parse_grid_values_and_errors():
-    grid = parse_grid(["objective.name=comm,cross", "generator.params.synergy=1,2", "x=[1, 2],'a,b',True"])
+    grid = parse_grid(["objective.name=comm,cross", "generator.params.synergy=1,2", "x=[1, 2],'a,b',true,1e-3"])
     assert grid == {
         "objective.name": ["comm", "cross"],
         "generator.params.synergy": [1, 2],
-        "x": [[1, 2], "a,b", True],
+        "x": [[1, 2], "a,b", True, 1e-3],
     }
     for bad in (["objective.name"], ["=1,2"], ["a=1,,2"], ["a=1,1"], ["a=1", "a=2"]):
         with pytest.raises(ValueError, match="a|objective|="):
@@ -117,7 +117,7 @@ def test_run_ids_are_stable_and_distinct():
     assert [r.run_id for r in plan_runs("xor", GRID, SEEDS)] == [r.run_id for r in runs]
     assert run_id_for("xor", [], {"a": True}, 0) != run_id_for("xor", [], {"a": 1}, 0)
     assert run_id_for("xor", [], {"a": 1}, 0) != run_id_for("xor", ["train.epochs=1"], {"a": 1}, 0)
-    assert runs[0].overrides == ("objective.name='comm'", "generator.params.synergy=1")
+    assert runs[0].overrides == ('objective.name="comm"', "generator.params.synergy=1")  # TOML text
 
 
 def test_sweep_writes_tidy_table(tmp_path):
@@ -277,7 +277,7 @@ def test_objective_params_reach_only_their_objective():
         "xor", {"objective.name": ["comm", "supervised"]}, [0], (), {"supervised": {"target": "synergy"}}
     )
     by_objective = {r.objective: r.overrides for r in runs}
-    assert "objective.params.target='synergy'" in by_objective["supervised"]
+    assert 'objective.params.target="synergy"' in by_objective["supervised"]
     assert not any(o.startswith("objective.params.") for o in by_objective["comm"])
     plain = plan_runs("xor", {"objective.name": ["comm", "supervised"]}, [0])
     assert plain[0].run_id == runs[0].run_id and plain[1].run_id != runs[1].run_id
