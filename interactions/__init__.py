@@ -26,11 +26,15 @@ def run(config: Any, overrides: list[str] | None = None, **kwargs: Any) -> Any:
     return _run(config, overrides=overrides, **kwargs)
 
 
-def register_objective(name: str, cls: type) -> None:
-    """Register a user's objective class under ``name`` (see ``interactions.objectives``)."""
+def register_objective(name: str, cls: type, *, overwrite: bool = False) -> None:
+    """Register a user's objective class under ``name`` (see ``interactions.objectives``).
+
+    The registration also reaches sweep worker processes when ``cls`` is importable by name (defined at
+    the top level of a module); otherwise such a sweep says so before it starts.
+    """
     from .objectives import register_objective as _register
 
-    _register(name, cls)
+    _register(name, cls, overwrite=overwrite)
 
 
 __all__ = ["TERMS", "BimodalSample", "InteractionSpec", "__version__", "register_objective", "run"]

@@ -25,6 +25,33 @@ Run ids. ``run_id`` is the first 10 hex digits of the SHA-256 of the canonical J
 depends only on what the command says, so it is stable across reruns and machines, and changes when any of
 those does (``True`` and ``1`` hash differently).
 
+Checked before the first run. With the default run function, every planned run's config (base config,
+overrides, grid assignment, per-objective overrides, seed) is resolved (``interactions.config.resolve``)
+before anything is trained, so a bad grid value fails at once with an error naming the run and the key.
+Objectives registered from Python (``interactions.register_objective``) are re-registered in every
+worker process from their ``"module:qualname"``; one that cannot be imported by name is refused up front.
+
+Sweep files (``interactions/configs/sweeps/*.toml`` or any TOML path)::
+
+    description = "XOR: all objectives x seeds 0-2"
+    config = "xor"                      # base config: shipped name or path (relative to this file)
+    seeds = "0-2"                       # or a list [0, 1, 2]
+    overrides = ["train.epochs=10"]     # optional, applied to every run (TOML values)
+
+    [grid]                              # dotted config keys -> lists of values (their cross product)
+    "objective.name" = ["comm", "supervised", "factorcl"]
+
+    [objective_params.supervised]       # parameters only runs of one objective get
+    target = "synergy"                  #   (= objective.params.target for the supervised runs)
+
+    [objective_overrides.factorcl]      # any config keys only runs of one objective get
+    "train.lr" = 1e-4                   #   quoted dotted keys, or nested tables:
+    train.weight_decay = 0.0            #   TOML dotted keys give {"train": {"weight_decay": 0.0}}
+    train.epochs = 40
+
+Per-objective values are applied after the grid assignment (so they win over it) and are part of the
+run's identity (its ``run_id``).
+
 Backends. ``"local"``: ``workers`` processes of a spawn-context ``ProcessPoolExecutor`` (``workers=1`` runs
 in this process), each limited to one torch/BLAS thread so that N workers use N cores. ``"ray"``: the same
 runs as Ray tasks (one CPU each, see ``resources``) on the cluster found by ``ray.init(address="auto")``,
@@ -63,8 +90,10 @@ _BACKENDS = ("local", "ray")
 __all__ = [
     "RESULT_COLUMNS",
     "PlannedRun",
+    "check_planned_runs",
     "load_objective_params",
     "load_sweep",
+    "objective_settings",
     "parse_grid",
     "parse_seeds",
     "plan_runs",
@@ -87,14 +116,17 @@ def plan_runs(
     seeds: Sequence[int],
     overrides: Sequence[str] = (),
     objective_params: Mapping[str, Mapping[str, Any]] | None = None,
+    objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[PlannedRun]:
     """Every (grid assignment, seed) as a ``PlannedRun``, grid keys varying slowest, seeds fastest.
 
     ``objective_params`` maps an objective name to parameters that only runs of that objective get
-    (e.g. ``{"supervised": {"target": "synergy"}}``), applied after the grid assignment.
+    (e.g. ``{"supervised": {"target": "synergy"}}``); ``objective_overrides`` maps it to any dotted config
+    keys (e.g. ``{"factorcl": {"train.lr": 1e-4}}``, nested tables allowed). Both are applied after the
+    grid assignment.
     """
     keys = list(grid)
-    objective_params = _check_objective_params(objective_params or {})
+    per_objective = objective_settings(objective_params, objective_overrides)
     base_generator, base_objective = base_names(config, overrides)
     runs = []
     for values in itertools.product(*(grid[k] for k in keys)):
@@ -102,9 +134,7 @@ def plan_runs(
         generator = str(assignment.get("generator.name", base_generator))
         objective = str(assignment.get("objective.name", base_objective))
         extra = tuple(f"{k}={format_value(v)}" for k, v in assignment.items())
-        own = tuple(
-            f"objective.params.{k}={format_value(v)}" for k, v in objective_params.get(objective, {}).items()
-        )
+        own = tuple(f"{k}={format_value(v)}" for k, v in per_objective.get(objective, {}).items())
         extra += own
         for seed in seeds:
             run_id = run_id_for(config, [*overrides, *own], assignment, seed)
@@ -112,13 +142,50 @@ def plan_runs(
     return runs
 
 
-def _check_objective_params(params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _check_objective_params(params: Mapping[str, Any], label: str = "objective_params") -> dict[str, dict]:
     if not isinstance(params, Mapping):
-        raise ValueError(f"objective_params must map objective names to tables, got {params!r}")
+        raise ValueError(f"{label} must map objective names to tables, got {params!r}")
     for name, table in params.items():
         if not isinstance(table, Mapping):
-            raise ValueError(f"objective_params[{name!r}] must be a table of parameters, got {table!r}")
+            raise ValueError(f"{label}[{name!r}] must be a table of config values, got {table!r}")
     return {str(k): dict(v) for k, v in params.items()}
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables as dotted keys: ``{"train": {"lr": 1e-4}}`` -> ``{"train.lr": 1e-4}``."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(_flatten(value, f"{dotted}."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def objective_settings(
+    objective_params: Mapping[str, Mapping[str, Any]] | None = None,
+    objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Objective name -> ``{dotted config key: value}`` that only runs of that objective get.
+
+    ``objective_params[name][k]`` becomes ``objective.params.k``; ``objective_overrides[name]`` gives any
+    keys (dotted, or nested tables that are flattened). An override of ``objective.params.k`` given both
+    ways is an error.
+    """
+    params = _check_objective_params(objective_params or {})
+    overrides = _check_objective_params(objective_overrides or {}, "objective_overrides")
+    out: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys([*params, *overrides]):
+        own = _flatten(params.get(name, {}), "objective.params.")
+        more = _flatten(overrides.get(name, {}))
+        both = sorted(set(own) & set(more))
+        if both:
+            raise ValueError(
+                f"objective {name!r}: {both} set in both objective_params and objective_overrides"
+            )
+        out[name] = {**own, **more}
+    return out
 
 
 def sweep(
@@ -134,6 +201,7 @@ def sweep(
     run_fn: Callable[..., Any] | None = None,
     resources: Mapping[str, float] | None = None,
     objective_params: Mapping[str, Mapping[str, Any]] | None = None,
+    objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Run every grid assignment x seed, resumably, and return the tidy results table.
 
@@ -155,12 +223,15 @@ def sweep(
         resources: Ray resources per run, default ``{"num_cpus": 1}`` (e.g. add ``"num_gpus": 1``).
         objective_params: objective name -> parameters given only to runs of that objective (see
             ``plan_runs``); a sweep file's ``[objective_params]`` table, extended by this argument.
+        objective_overrides: objective name -> any config keys given only to runs of that objective
+            (e.g. ``{"factorcl": {"train.lr": 1e-4}}``); a sweep file's ``[objective_overrides]``, extended.
 
     Returns:
         The results table of all planned runs (``RESULT_COLUMNS`` + grid-key columns), in plan order.
 
     Raises:
-        ValueError: bad grid, seeds, workers or backend (named in the message).
+        ValueError / TypeError: bad grid, seeds, workers or backend, or (with the default run function)
+            any planned run whose config does not resolve, all named, before any run starts.
         KeyboardInterrupt: re-raised after the table of the finished runs has been written.
     """
     if grid is None:
@@ -169,6 +240,8 @@ def sweep(
         seeds = file_seeds if seeds is None else seeds
         overrides = [*file_overrides, *(overrides or [])]
         objective_params = {**load_objective_params(sweep_file), **(objective_params or {})}
+        file_overrides_by_objective = _read_sweep_file(sweep_file)[1].get("objective_overrides", {})
+        objective_overrides = {**file_overrides_by_objective, **(objective_overrides or {})}
     grid = _check_grid(grid)
     seeds = parse_seeds(seeds) if isinstance(seeds, str) else _check_seeds(seeds)
     overrides = [str(o) for o in (overrides or [])]
@@ -176,12 +249,16 @@ def sweep(
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(_BACKENDS)}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    runs = plan_runs(config, grid, seeds, overrides, objective_params, objective_overrides)
     if run_fn is None:
         from .experiment import run as run_fn
 
+        check_planned_runs(config, runs)
+    if backend == "ray" or workers > 1:
+        run_fn = _with_registrations(run_fn, runs)
+
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
-    runs = plan_runs(config, grid, seeds, overrides, objective_params)
     write_manifest(out, config, grid, seeds, overrides, runs)
     table = ResultTable(out, runs, list(grid))
     finished = [r for r in runs if (run_dir(out, r) / "result.json").exists()]
@@ -208,6 +285,67 @@ def sweep(
     finally:
         bar.close()
     return table.frame()
+
+
+def check_planned_runs(config: Any, runs: Sequence[PlannedRun]) -> None:
+    """Resolve every planned run's config (``interactions.config.resolve``) before anything runs.
+
+    Raises:
+        ValueError / TypeError: listing each run whose config fails (its grid assignment and the error),
+        e.g. an unknown objective parameter for one value of ``objective.name``.
+    """
+    from .config import resolve
+
+    failures: dict[str, list[str]] = {}
+    error_type: type[Exception] = ValueError
+    for run in runs:
+        try:
+            resolve(config, list(run.overrides), seed=run.seed)
+        except (ValueError, TypeError) as err:
+            error_type = type(err) if not failures else error_type
+            setting = ", ".join(f"{k}={format_value(v)}" for k, v in run.assignment.items()) or "base config"
+            failures.setdefault(f"{type(err).__name__}: {err}", []).append(f"{setting} (seed {run.seed})")
+    if failures:
+        lines = [f"{len(sum(failures.values(), []))} of {len(runs)} planned runs have a bad config:"]
+        for message, where in failures.items():
+            lines.append(f"  {message}\n    in runs: {'; '.join(where)}")
+        raise error_type("\n".join(lines))
+
+
+class _RegisteredObjectives:
+    """A run function that first re-registers this process's Python-registered objectives (picklable).
+
+    Sweep workers are fresh interpreters (spawn, Ray): ``OBJECTIVES`` there holds only the built-in
+    objectives, so the records ``"module:qualname"`` of ``interactions.objectives.registrations()`` are
+    replayed before each run.
+    """
+
+    def __init__(self, run_fn: Callable[..., Any], records: dict[str, str]) -> None:
+        self.run_fn, self.records = run_fn, records
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .objectives import replay_registrations
+
+        replay_registrations(self.records)
+        return self.run_fn(*args, **kwargs)
+
+
+def _with_registrations(run_fn: Callable[..., Any], runs: Sequence[PlannedRun]) -> Callable[..., Any]:
+    """``run_fn`` wrapped to replay registered objectives in workers; refuses unimportable ones used."""
+    import sys
+
+    if "interactions.objectives" not in sys.modules:  # nothing can have been registered
+        return run_fn
+    from .objectives import registrations, unimportable_message
+
+    records = registrations()
+    if not records:
+        return run_fn
+    used = {r.objective for r in runs}
+    for name, path in records.items():
+        if path is None and name in used:
+            raise ValueError(unimportable_message(name))
+    return _RegisteredObjectives(run_fn, {n: p for n, p in records.items() if p is not None})
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -285,7 +423,9 @@ def parse_seeds(text: str) -> list[int]:
 
 
 _SWEEPS_DIR = Path(__file__).parent / "configs" / "sweeps"
-_SWEEP_KEYS = ("config", "grid", "seeds", "overrides", "description", "objective_params")
+_SWEEP_KEYS = (
+    "config", "grid", "seeds", "overrides", "description", "objective_params", "objective_overrides",
+)  # fmt: skip
 
 
 def load_sweep(
