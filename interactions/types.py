@@ -59,6 +59,9 @@ HISTORY_COLUMNS: tuple[str, ...] = ("epoch", "estimator", *CAPTURE_COLUMNS)
 #: Columns of a run's per-epoch loss table (``RunResult.losses``; epoch means of each loss term).
 LOSS_COLUMNS: tuple[str, ...] = ("epoch", "name", "value")
 
+#: Columns that identify a run in a sweep's ``losses.csv``: these, then grid keys, then ``LOSS_COLUMNS``.
+LOSS_RUN_COLUMNS: tuple[str, ...] = ("run_id", "generator", "objective", "seed")
+
 #: Columns that identify a run in a sweep's results table.
 RUN_COLUMNS: tuple[str, ...] = ("run_id", "status", "error", "generator", "objective", "seed")
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("interactions", "generators", "estimators", "reports", "benchmarks", "tests")
 SCHEMA_NAMES = (
     "RESULT_COLUMNS", "CAPTURE_COLUMNS", "HISTORY_COLUMNS", "PROBE_COLUMNS", "METRIC_COLUMNS", "SUBSETS",
-    "TERMS", "LOSS_COLUMNS", "RUN_COLUMNS",
+    "TERMS", "LOSS_COLUMNS", "LOSS_RUN_COLUMNS", "RUN_COLUMNS",
 )  # fmt: skip
 
 

@@ -310,7 +310,11 @@ def test_bad_grid_value_fails_before_any_training(tmp_path):
     with pytest.raises(ValueError) as err:
         sweep(TINY_CONFIG, grid, [0, 1], out=tmp_path / "out", progress=False)
     message = str(err.value)
-    assert "4 of 8 planned runs have a bad config" in message and "train.lr must be a positive" in message
+    # two configs (comm and cross with lr = -1) fail, each named once for both seeds
+    assert (
+        "2 planned config(s) of the sweep do not resolve" in message
+        and "train.lr must be a positive" in message
+    )
     assert "train.lr=-1.0" in message
     assert not (tmp_path / "out").exists()  # nothing was started, not even the directory
 
