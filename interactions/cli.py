@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-LIST_KINDS: tuple[str, ...] = ("generators", "objectives", "configs", "sweeps", "estimators")
+LIST_KINDS: tuple[str, ...] = ("generators", "objectives", "configs", "sweeps", "estimators", "tasks")
 
 
 def _first_line(obj: Any) -> str:
@@ -59,6 +59,10 @@ def list_entries(kind: str) -> list[tuple[str, str]]:
             return [(name, _first_line(obj)) for name, obj in registry.items()]
         public = getattr(estimators, "__all__", [n for n in dir(estimators) if not n.startswith("_")])
         return [(n, _first_line(getattr(estimators, n))) for n in public if callable(getattr(estimators, n))]
+    if kind == "tasks":  # benchmark tasks with their true bits R, U1, U2, S
+        from .tasks import list_entries as task_entries
+
+        return task_entries()
     raise ValueError(f"unknown list kind {kind!r}; expected one of {LIST_KINDS}")
 
 
@@ -238,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.set_defaults(func=_cmd_run)
 
     list_p = sub.add_parser(
-        "list", parents=[common], help="list generators, objectives, configs, sweeps or estimators"
+        "list", parents=[common], help="list generators, objectives, configs, sweeps, estimators or tasks"
     )
     list_p.add_argument(
         "kind", nargs="?", choices=LIST_KINDS, default=None, help="what to list (default: all)"
@@ -299,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="report even when runs are missing or failed (the problems are printed as warnings)",
     )
     report_p.set_defaults(func=_cmd_report)
+    from .bench import add_parser as add_bench_parser  # interactions bench (interactions/bench.py)
+
+    add_bench_parser(sub, parents=[common])
     return parser
 
 
