@@ -280,9 +280,13 @@ def add_parser(sub: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> Non
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override every run's config"
     )
     p.add_argument("--config", default=None, help="one base config for every task (default: each task's own)")
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--backend", choices=("local", "ray"), default="local")
-    p.add_argument("--out", required=True, help="bench directory")
+    p.add_argument(
+        "--workers", type=int, default=1, help="runs in parallel, one process each (default 1: in this one)"
+    )
+    p.add_argument(
+        "--backend", choices=("local", "ray"), default="local", help="local processes or a Ray cluster"
+    )
+    p.add_argument("--out", required=True, help="bench directory (rerun the same command to resume)")
     if not parents:
         p.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar")
     p.set_defaults(func=run_command)
