@@ -551,7 +551,7 @@ def build(exp: Experiment, dev: torch.device) -> Parts:
     torch.manual_seed(seeds.init)
     model = build_model(spec.cls.architecture, gen.shapes, **exp.model).to(dev)
     objective = spec.cls(model.dims, **spec.params).to(dev)
-    trainer = Trainer(model, objective, settings, dev)
+    trainer = Trainer(model, objective, settings, dev, seed=seeds.init)
     augmenters = _generic_augmenters(settings, gen) if settings.augment == "generic" else None
     batches = Batches(gen, pretrain, settings, spec.cls.n_views, seeds, dev, augmenters)
     return Parts(gen, unbiased, seeds, model, objective, trainer, batches, eval_samples)

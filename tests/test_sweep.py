@@ -351,10 +351,6 @@ def test_objective_overrides_reach_only_their_objective(tmp_path):
     assert len({r["run_id"] for r in manifest["runs"]}) == 2
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the objectives branch, which renames Cross's logit_scale_init to temperature",
-)
 def test_temperature_grid_over_comm_and_cross(tmp_path):
     from interactions.cli import main
 
