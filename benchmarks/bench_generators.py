@@ -91,8 +91,8 @@ def untrained_floor(gen: Generator, n_train: int = 3000, n_test: int = 2000, wid
         return np.hstack([s.x1.reshape(len(s), -1), s.x2.reshape(len(s), -1)])
 
     # the toolkit's own probe, exactly as every training run uses it (estimators.capture)
-    learned = capture(features(train), train, z_test=features(test), sample_test=test, random_state=seed)
-    plain = capture(raw(train), train, z_test=raw(test), sample_test=test, random_state=seed)
+    learned = capture(features(train), train, z_test=features(test), sample_test=test, seed=seed)
+    plain = capture(raw(train), train, z_test=raw(test), sample_test=test, seed=seed)
     rows = [
         (r.term, r.balanced_accuracy, r.bits, r.true_bits, r.capture, p.bits)
         for r, p in zip(learned.itertuples(), plain.itertuples())

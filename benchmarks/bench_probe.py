@@ -38,11 +38,11 @@ def make_data(n_train: int, n_test: int, dim: int, n_classes: int, seed: int = 0
     return z[:n_train], sample.subset(slice(0, n_train)), z[n_train:], sample.subset(slice(n_train, None))
 
 
-def sklearn_capture(z, sample, z_test, sample_test, random_state: int = 0) -> list[tuple[float, float]]:
+def sklearn_capture(z, sample, z_test, sample_test, seed: int = 0) -> list[tuple[float, float]]:
     """The same protocol with sklearn's LogisticRegression (lbfgs, warm starts); (bits, bal.acc) per term."""
     out = []
     for i, term in enumerate(TERMS):
-        rng = np.random.default_rng(np.random.SeedSequence([random_state, i]))
+        rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
         y, y_test = sample.targets[term], sample_test.targets[term]
         x, x_test = standardize(z, z_test)
         fit_idx, val_idx = stratified_split(y, 0.4, rng)

@@ -33,12 +33,11 @@ WORKLOADS: dict[str, list[str]] = {
 
 
 def _parts(name: str, extra: list[str], device: str):
-    cfg = config_mod.resolve(name, [*WORKLOADS[name], *extra, "objective.name=comm"], device=device)
-    settings = config_mod.TrainSettings(**cfg["train"])
-    dev = resolve_device(settings.device)
+    exp = config_mod.resolve(name, [*WORKLOADS[name], *extra, "objective.name=comm"], device=device)
+    dev = resolve_device(exp.train.device)
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
-        parts = build(cfg, settings, dev)
-    return parts, settings
+        parts = build(exp, dev)
+    return parts, exp.train
 
 
 def time_steps(parts, steps: int, warmup: int = 2) -> float:

@@ -5,20 +5,26 @@ upper bound. Depends only on ``interactions.types``, ``interactions.registry`` a
 ``interactions.gaussian_info`` (numpy-only modules) from the rest of the project. torch is imported lazily,
 inside the neural estimators, so ``import estimators`` stays light.
 
-``ESTIMATORS`` maps a name to the function that computes it:
+``ESTIMATORS`` maps a name to the estimator class a run can evaluate at every evaluation epoch (the
+``interactions.types.Estimator`` protocol; see ``estimators.in_run``):
 
-* "probe": ``capture(z, sample, ...)``, per-term linear-probe lower bound on I(Z; T) and balanced accuracy.
-* "ksg": ``ksg_mi_bits(x, y, k=3)``, KSG point estimate of I(X; Y) (biased low at high MI / dimension).
-* "infonce", "nwj", "smile": variational estimates of I(X; Y) from a trained critic (neural.py).
-* "pid": ``decompose_representation(z1, z2, y, ...)``, discretised PID of two representations.
+* "probe": ``Probe`` -> ``capture(z, sample, ...)``, per-term linear-probe lower bound on I(Z; T) and
+  balanced accuracy (always run; options in ``[probe]``).
+* "pid": ``RepresentationPID`` -> ``decompose_representation``-style discretised PID of the model's two
+  unimodal representations about each term's label.
+* "ksg": ``KSG`` -> ``ksg_discrete_mi_bits(z, labels)``, k-NN estimate of I(Z; T) (Ross 2014).
+* "neural": ``NeuralBound`` -> ``neural_mi_bits``, InfoNCE / NWJ / SMILE variational bounds.
+
+The functions stay usable on their own: ``ksg_mi_bits`` (continuous X and Y), ``infonce_mi_bits``,
+``nwj_mi_bits``, ``smile_mi_bits``, ``decompose_representation``, ``pid``, ``pid_from_samples``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from interactions.types import PROBE_COLUMNS
 
-from .capture import CAPTURE_COLUMNS, capture
+from .capture import capture
+from .in_run import KSG, RUN_ESTIMATORS, NeuralBound, Probe, RepresentationPID
 from .information import (
     BITS_TO_NATS,
     NATS_TO_BITS,
@@ -30,28 +36,23 @@ from .information import (
     mutual_information_bits,
     nats_to_bits,
 )
-from .ksg import ksg_mi_bits
+from .ksg import ksg_discrete_mi_bits, ksg_mi_bits
 from .neural import infonce_mi_bits, neural_mi_bits, nwj_mi_bits, smile_mi_bits
 from .probe import LogisticProbe, ProbeScore, balanced_accuracy, probe_term
 from .representation import decompose_representation
 
 __all__ = [
-    "BITS_TO_NATS", "CAPTURE_COLUMNS", "ESTIMATORS", "LogisticProbe", "NATS_TO_BITS", "ProbeScore",
+    "BITS_TO_NATS", "ESTIMATORS", "LogisticProbe", "NATS_TO_BITS", "PROBE_COLUMNS", "ProbeScore",
+    "KSG", "NeuralBound", "Probe", "RepresentationPID",
     "balanced_accuracy", "bits_to_nats", "capture", "decompose_representation", "entropy_bits",
-    "gaussian_mi_bits", "gaussian_mmi_pid", "infonce_mi_bits", "joint_codes", "ksg_mi_bits",
+    "gaussian_mi_bits", "gaussian_mmi_pid", "infonce_mi_bits", "joint_codes",
+    "ksg_discrete_mi_bits", "ksg_mi_bits",
     "mutual_information_bits", "nats_to_bits", "neural_mi_bits", "nwj_mi_bits", "probe_term",
     "smile_mi_bits",
 ]  # fmt: skip
 
-#: Estimator name -> function (plain dict, in the order listings show them).
-ESTIMATORS: dict[str, Callable[..., Any]] = {
-    "probe": capture,
-    "ksg": ksg_mi_bits,
-    "infonce": infonce_mi_bits,
-    "nwj": nwj_mi_bits,
-    "smile": smile_mi_bits,
-    "pid": decompose_representation,
-}
+#: Estimator name -> class of the ``interactions.types.Estimator`` protocol, in the order listings show them.
+ESTIMATORS: dict[str, type] = RUN_ESTIMATORS
 
 # Exact discrete PID (estimators/pid.py, broja.py, pid_measures.py, canonical.py) and k-means codes.
 from .discretize import discretize  # noqa: E402

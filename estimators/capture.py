@@ -36,15 +36,9 @@ import numpy as np
 import pandas as pd
 
 from interactions.registry import suggest
-from interactions.types import TERMS, BimodalSample
+from interactions.types import PROBE_COLUMNS, TERMS, BimodalSample
 
 from .probe import DEFAULT_CS, as_features, probe_term, stratified_split
-
-#: Columns of the table ``capture`` returns, in order.
-CAPTURE_COLUMNS: tuple[str, ...] = (
-    "term", "balanced_accuracy", "bits", "true_bits", "capture", "chance", "n_classes", "feature_dim",
-    "C", "n_train", "n_test", "entropy_bits", "cross_entropy_bits",
-)  # fmt: skip
 
 
 def _check_sample(sample: Any, name: str) -> BimodalSample:
@@ -70,7 +64,7 @@ def capture(
     *,
     z_test: Any = None,
     sample_test: BimodalSample | None = None,
-    random_state: int = 0,
+    seed: int = 0,
     terms: Sequence[str] = TERMS,
     test_fraction: float = 0.3,
     holdout_fraction: float = 0.4,
@@ -88,8 +82,8 @@ def capture(
         sample: the labelled sample the features come from (fitted on, or split when z_test is None).
         z_test: shape (n_test, D), features of ``sample_test``; give both or neither.
         sample_test: the sample the probe is scored on; its ``spec`` gives ``true_bits``.
-        random_state: seed of the train/test split (when needed) and of the hold-out split for C.
-            Each term uses its own stream derived from (random_state, term index).
+        seed: seed of the train/test split (when needed) and of the hold-out split for C.
+            Each term uses its own stream derived from (seed, term index).
         terms: which terms to probe (default all four, in ``TERMS`` order).
         test_fraction: when z_test is None, the fraction of each term's classes scored (stratified per
             term; 0.3 is about CoMM's 4,094 / 14,094).
@@ -102,11 +96,11 @@ def capture(
             hold-out (None: fit the whole grid).
 
     Returns:
-        One row per term with columns ``CAPTURE_COLUMNS``: term; balanced_accuracy; bits (H(T) - CE on
-        the test rows, bits, a lower bound on I(Z; T), may be slightly negative); true_bits (the scored
-        sample's spec); capture = bits / true_bits (NaN when true_bits is 0); chance = 1 / n_classes;
-        n_classes (classes in the test labels); feature_dim D; C chosen; n_train; n_test; entropy_bits
-        H(T) of the test labels; cross_entropy_bits.
+        One row per term with columns ``interactions.types.PROBE_COLUMNS``: term; balanced_accuracy;
+        bits (H(T) - CE on the test rows, bits, a lower bound on I(Z; T), may be slightly negative);
+        true_bits (the scored sample's spec); capture = bits / true_bits (NaN when true_bits is 0);
+        chance = 1 / n_classes; n_classes (classes in the test labels); feature_dim D; C chosen;
+        n_train; n_test; entropy_bits H(T) of the test labels; cross_entropy_bits.
 
     Raises:
         TypeError / ValueError: wrong types, shapes, lengths, non-finite features, unknown terms, or a
@@ -128,12 +122,12 @@ def capture(
             )
         if x_test.shape[1] != x.shape[1]:
             raise ValueError(f"z has {x.shape[1]} features but z_test has {x_test.shape[1]}")
-    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) or random_state < 0:
-        raise ValueError(f"random_state must be a non-negative int, got {random_state!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     spec = (sample_test if sample_test is not None else sample).spec.as_dict()
     rows = []
     for term in terms:
-        rng = np.random.default_rng(np.random.SeedSequence([int(random_state), TERMS.index(term)]))
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), TERMS.index(term)]))
         y = sample.targets[term]
         if z_test is None:
             train_idx, test_idx = stratified_split(y, test_fraction, rng)
@@ -144,7 +138,7 @@ def capture(
             parts = (x, y, x_test, sample_test.targets[term])
         score = probe_term(
             *parts, Cs=Cs, holdout_fraction=holdout_fraction, selection=selection,
-            standardize_features=standardize, random_state=rng, max_iter=max_iter, tol=tol,
+            standardize_features=standardize, seed=rng, max_iter=max_iter, tol=tol,
             patience=patience,
         )  # fmt: skip
         true_bits = float(spec[term])
@@ -165,4 +159,4 @@ def capture(
                 "cross_entropy_bits": score.cross_entropy_bits,
             }
         )
-    return pd.DataFrame(rows, columns=list(CAPTURE_COLUMNS))
+    return pd.DataFrame(rows, columns=list(PROBE_COLUMNS))

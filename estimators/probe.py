@@ -286,7 +286,7 @@ def probe_term(
     holdout_fraction: float = 0.4,
     selection: str = "cross_entropy",
     standardize_features: bool = True,
-    random_state: int | np.random.Generator = 0,
+    seed: int | np.random.Generator = 0,
     max_iter: int = 500,
     tol: float = 1e-5,
     patience: int | None = 2,
@@ -304,7 +304,7 @@ def probe_term(
         holdout_fraction: fraction of each class held out for choosing C (CoMM uses 0.4).
         selection: "cross_entropy" or "balanced_accuracy", the hold-out criterion.
         standardize_features: centre/scale with the training rows' mean/std (see ``capture``).
-        random_state: seed of the hold-out split.
+        seed: seed of the hold-out split (an int or a ``numpy.random.Generator``).
         max_iter, tol: L-BFGS settings.
         patience: stop the C path after this many successive worse C values (None: whole grid).
 
@@ -329,9 +329,7 @@ def probe_term(
         raise ValueError(f"z_train has {x_tr.shape[1]} features but z_test has {x_te.shape[1]}")
     if standardize_features:
         x_tr, x_te = standardize(x_tr, x_te)
-    rng = (
-        random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-    )
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     h_test = entropy_bits(y_te)
     n_test_classes = len(np.unique(y_te))
     if len(np.unique(y_tr)) == 1:

@@ -105,8 +105,9 @@ class Generator(abc.ABC):
     """Base class of all generators (subclasses are frozen dataclasses).
 
     Subclasses set the class attribute ``name`` (the registry key) and implement ``sample``, ``views``,
-    ``ground_truth``, ``n_classes`` and ``shapes``. ``unbiased`` returns the generator of the evaluation
-    distribution (the same one unless the generator has a training bias).
+    ``ground_truth``, ``unbiased``, ``n_classes`` and ``shapes`` (``interactions.types.GeneratorProtocol``).
+    A generator with a training bias names its knob ``bias`` (a float in [0, 1], 0 = unbiased) and returns
+    the ``bias = 0`` generator from ``unbiased``; one without returns itself.
     """
 
     name: ClassVar[str] = ""
@@ -139,8 +140,12 @@ class Generator(abc.ABC):
         """
 
     @abc.abstractmethod
-    def ground_truth(self) -> InteractionSpec:
-        """Analytic information (bits) of the distribution ``sample`` draws from; no sampling."""
+    def ground_truth(self, split: str = "train") -> InteractionSpec:
+        """Analytic information (bits) of the distribution ``sample(..., split=split)`` draws from.
+
+        This is the ``spec`` of every sample of that split; no sampling. Generators whose splits share one
+        distribution return the same values for every split.
+        """
 
     @property
     @abc.abstractmethod
@@ -152,11 +157,10 @@ class Generator(abc.ABC):
     def shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Per-sample shape of x1 and of x2 (e.g. ``((32,), (32,))`` or ``((3, 32, 32), (3, 32, 32))``)."""
 
+    @abc.abstractmethod
     def unbiased(self) -> Generator:
-        """The generator of the unbiased evaluation distribution (probes always use it)."""
-        if "bias" in {f.name for f in dataclasses.fields(self)}:  # type: ignore[arg-type]
-            return dataclasses.replace(self, bias=0.0)  # type: ignore[type-var]
-        return self
+        """The generator of the unbiased evaluation distribution (probes always use it); ``self`` when the
+        generator has no training bias."""
 
     def params(self) -> dict[str, Any]:
         """The hyper-parameters as a plain dict (JSON-serialisable)."""

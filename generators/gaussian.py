@@ -132,8 +132,16 @@ class GaussianGenerator(Generator):
     def shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         return (self.dim_1,), (self.dim_2,)
 
-    def ground_truth(self) -> InteractionSpec:
-        """Closed-form MMI PID (= BROJA, scalar y) of I(x1, x2; y) for the continuous y, in bits."""
+    def unbiased(self) -> GaussianGenerator:
+        """The evaluation generator: itself (the Gaussian generator has no training bias)."""
+        return self
+
+    def ground_truth(self, split: str = "train") -> InteractionSpec:
+        """Closed-form MMI PID (= BROJA, scalar y) of I(x1, x2; y) for the continuous y, in bits.
+
+        Both splits draw from the same distribution, so ``split`` is only validated.
+        """
+        check_split(split)
         x1, x2, y = self._blocks()
         spec = gaussian_mmi_pid(self._matrix, x1, x2, [y])  # type: ignore[attr-defined]
         note = (

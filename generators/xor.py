@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -262,8 +262,16 @@ class XORGenerator(Generator):
     def shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         return (self.width,), (self.width,)
 
-    def ground_truth(self) -> InteractionSpec:
-        """BROJA decomposition of I(X1, X2; Y), Y = (r, u1, u2, s1 XOR s2), in bits (see module doc)."""
+    def unbiased(self) -> XORGenerator:
+        """The evaluation generator: the same one with ``bias = 0`` (``self`` when it is already 0)."""
+        return self if self.bias == 0 else replace(self, bias=0.0)
+
+    def ground_truth(self, split: str = "train") -> InteractionSpec:
+        """BROJA decomposition of I(X1, X2; Y), Y = (r, u1, u2, s1 XOR s2), in bits (see module doc).
+
+        Both splits draw from the same distribution, so ``split`` is only validated.
+        """
+        check_split(split)
         note = (
             "BROJA PID for the joint target Y = (r, u1, u2, s1 XOR s2); each term also equals the entropy "
             "of its own target. Latent-level values: exact for noise = 0, the noise -> 0 limit otherwise"

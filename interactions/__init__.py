@@ -33,11 +33,15 @@ def load_run(run_dir: Any, device: str = "cpu") -> Any:
     return _load_run(run_dir, device=device)
 
 
-def register_objective(name: str, cls: type) -> None:
-    """Register a user's objective class under ``name`` (see ``interactions.objectives``)."""
+def register_objective(name: str, cls: type, *, overwrite: bool = False) -> None:
+    """Register a user's objective class under ``name`` (see ``interactions.objectives``).
+
+    The registration also reaches sweep worker processes when ``cls`` is importable by name (defined at
+    the top level of a module); otherwise such a sweep says so before it starts.
+    """
     from .objectives import register_objective as _register
 
-    _register(name, cls)
+    _register(name, cls, overwrite=overwrite)
 
 
 __all__ = [

@@ -79,7 +79,12 @@ def parse_objectives(spec: str | Iterable[str]) -> list[str]:
 
 def _objective_overrides(objective: str, objective_params: Mapping[str, Mapping[str, Any]]) -> list[str]:
     own = objective_params.get(objective, {})
-    return [f"objective.name={objective!r}", *(f"objective.params.{k}={v!r}" for k, v in own.items())]
+    from .config_io import format_value
+
+    return [
+        f"objective.name={format_value(objective)}",
+        *(f"objective.params.{k}={format_value(v)}" for k, v in own.items()),
+    ]
 
 
 def check_bench(

@@ -78,7 +78,7 @@ def _seed_everything(seed: int) -> None:
 
 def format_capture(df: Any) -> str:
     """The capture table as aligned text (term, accuracy, bits, true bits, capture, floor, ...)."""
-    from .experiment import CAPTURE_COLUMNS
+    from .types import CAPTURE_COLUMNS
 
     cols = [c for c in CAPTURE_COLUMNS if c in df.columns]
     return df[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")
@@ -235,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config key, e.g. objective.name=cross (repeatable)",
+        help="override a config key (TOML value), e.g. train.lr=1e-3 or train.amp=false (repeatable)",
     )
     run_p.add_argument("--seed", type=int, default=None, help="replace the config's seed")
     run_p.add_argument("--device", default=None, help="where to train: auto, cpu, cuda, cuda:1 ...")
@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config key in every run, e.g. train.epochs=5 (repeatable)",
+        help="override a config key in every run (TOML value), e.g. train.epochs=5 (repeatable)",
     )
     sweep_p.add_argument(
         "--workers", type=int, default=1, help="runs trained at the same time, one process each (default 1)"

@@ -1,17 +1,25 @@
-"""Experiment configuration: load a TOML file, apply ``--set`` overrides and check every key.
+"""Experiment configuration: load a TOML file, apply ``--set`` overrides, check every key, build once.
 
-A config is a plain nested dict with the top-level keys ``name`` and ``seed`` and the sections
-``[generator]`` (name, params), ``[objective]`` (name, params), ``[model]``, ``[train]`` and ``[probe]``.
-**The class signature is the schema** (house style 3.4): generator params are checked against the generator
-class, objective params against the objective class, ``[model]`` against ``build_model``, ``[train]``
-against ``TrainSettings`` and ``[probe]`` against ``ProbeSettings`` plus the keywords of
-``estimators.capture``. ``resolve`` returns the complete config (defaults filled in), which is what the run
-directory stores as ``config.toml``.
+A config is a plain nested dict with the top-level keys ``name`` and ``seed``, the sections
+``[generator]`` (name, params), ``[objective]`` (name, params), ``[model]``, ``[train]`` and ``[probe]``, and
+an optional list ``[[estimators]]`` (each a table with ``name`` and that estimator's parameters).
+**The class signature is the schema** (house style 3.4): every section is checked by the one checker
+``interactions.registry.check_params`` against the signature of what it builds: generator params against
+the generator class, objective params against the objective class, ``[model]`` against ``build_model``,
+``[train]`` against ``TrainSettings``, ``[probe]`` against ``ProbeSettings`` plus the estimator
+``estimators.Probe`` (``estimators.capture``'s keywords) and each ``[[estimators]]`` entry against its
+estimator class.
+
+``resolve`` is the only place where names are looked up: it returns an ``Experiment`` holding the built
+generator, the objective class with its checked parameters, the model keywords, the ``TrainSettings``,
+the ``ProbeSettings`` and the built estimators, plus ``Experiment.config``, the complete config (defaults
+filled in) that the run directory stores as ``config.toml``. ``interactions.experiment`` runs an
+``Experiment`` and never looks anything up again.
 
 Example:
-    >>> cfg = resolve("xor", ["objective.name=cross", "train.epochs=2"])  # doctest: +SKIP
-    >>> cfg["train"]["epochs"]  # doctest: +SKIP
-    2
+    >>> exp = resolve("xor", ["objective.name=cross", "train.epochs=2"])  # doctest: +SKIP
+    >>> exp.train.epochs, exp.config["train"]["epochs"]  # doctest: +SKIP
+    (2, 2)
 """
 
 from __future__ import annotations
@@ -19,14 +27,15 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-import sys
 from collections.abc import Mapping
 from typing import Any
 
 # re-exported: the file side of configs lives in config_io
 from .config_io import (  # noqa: F401
     CONFIG_DIR,
+    BareWord,
     apply_overrides,
+    format_value,
     load,
     parse_override,
     parse_value,
@@ -34,15 +43,9 @@ from .config_io import (  # noqa: F401
     to_toml,
     tomllib,
 )
-from .registry import suggest
+from .registry import check_params, check_value_type, signature_defaults, suggest
+from .types import TERMS
 
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on python 3.10 only
-    pass
-
-SECTIONS: tuple[str, ...] = ("generator", "objective", "model", "train", "probe")
-TOP_LEVEL: tuple[str, ...] = ("name", "seed", *SECTIONS)
 AUGMENT_MODES: tuple[str, ...] = ("views", "generic")
 VIEW_MODES: tuple[str, ...] = ("epoch", "batch")
 
@@ -119,15 +122,16 @@ class TrainSettings:
 
 @dataclasses.dataclass(frozen=True)
 class ProbeSettings:
-    """The ``[probe]`` section: the frozen-feature linear probe of every evaluation (spec section 5).
+    """The ``[probe]`` section: the evaluation samples and the linear probe of every evaluation (spec 5).
 
     The probe always sees the **unbiased** generator: it is fitted on ``n_train`` samples of split "train"
     and scored on ``n_test`` samples of split "test" (CoMM: 10,000 and 4,094 pairs), drawn once per run.
+    Every other estimator of ``[[estimators]]`` sees the same two samples.
 
     Attributes:
-        n_train: probe training samples (unbiased, split "train").
-        n_test: probe test samples (unbiased, split "test").
-        options: further keywords of ``estimators.capture`` (given as the other keys of ``[probe]``).
+        n_train: evaluation samples of the unbiased generator's split "train" (the probe fits on them).
+        n_test: evaluation samples of split "test" (the probe is scored on them; their spec is the truth).
+        options: keywords of ``estimators.Probe`` / ``estimators.capture`` (the other keys of ``[probe]``).
     """
 
     n_train: int = 2000
@@ -140,51 +144,9 @@ class ProbeSettings:
             if getattr(self, key) < 2:
                 raise ValueError(f"probe.{key} must be >= 2, got {getattr(self, key)!r}")
 
-    @classmethod
-    def from_section(cls, section: Mapping[str, Any]) -> ProbeSettings:
-        """Split ``[probe]`` into the sample sizes and the options passed on to ``capture``."""
-        own = {k: section[k] for k in ("n_train", "n_test") if k in section}
-        return cls(**own, options={k: v for k, v in section.items() if k not in own})
-
     def as_section(self) -> dict[str, Any]:
-        """The inverse of ``from_section``."""
+        """The ``[probe]`` table of the resolved config."""
         return {"n_train": self.n_train, "n_test": self.n_test, **self.options}
-
-
-#: Arguments of ``estimators.capture`` that the trainer supplies itself (not settable in ``[probe]``).
-PROBE_RESERVED: tuple[str, ...] = ("z", "sample", "z_test", "sample_test", "random_state")
-
-
-# --------------------------------------------------------------------------------------------- type checks
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", str(tp))
-
-
-def check_value_type(key: str, value: Any, default: Any) -> None:
-    """Raise ``TypeError`` naming ``key`` when ``value`` does not have the type of its ``default``.
-
-    ``default`` None or ``inspect.Parameter.empty`` accepts anything; an int is accepted for a float; a
-    TOML list is accepted for a tuple or list default.
-    """
-    if default is None or default is inspect.Parameter.empty:
-        return
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    elif isinstance(default, (tuple, list)):
-        ok = isinstance(value, (tuple, list))
-    elif isinstance(default, (str, dict)):
-        ok = isinstance(value, type(default))
-    else:
-        ok = True
-    if not ok:
-        raise TypeError(
-            f"{key} must be {_type_name(type(default))} (like its default {default!r}), "
-            f"got {value!r} ({type(value).__name__})"
-        )
 
 
 def _check_fields(settings: Any, section: str) -> None:
@@ -193,60 +155,51 @@ def _check_fields(settings: Any, section: str) -> None:
         check_value_type(f"{section}.{f.name}", getattr(settings, f.name), default)
 
 
-def check_signature_values(factory: Any, params: Mapping[str, Any], prefix: str, skip: tuple = ()) -> None:
-    """Type-check ``params`` against the defaults of ``factory``'s signature (keys already checked)."""
-    signature = inspect.signature(factory).parameters
-    for key, value in params.items():
-        if key in signature and key not in skip:
-            check_value_type(f"{prefix}.{key}", value, signature[key].default)
+# ------------------------------------------------------------------------------------------- the experiment
+@dataclasses.dataclass(frozen=True)
+class ObjectiveSpec:
+    """The objective of an experiment: its registry name, its class and its checked keyword parameters
+    (defaults filled in); ``cls(model.dims, **params)`` builds it."""
+
+    name: str
+    cls: type
+    params: dict[str, Any]
 
 
-def signature_defaults(factory: Any, skip: tuple = ()) -> dict[str, Any]:
-    """The TOML-representable defaults of ``factory``'s keyword parameters (None defaults are left out)."""
-    out: dict[str, Any] = {}
-    for name, p in inspect.signature(factory).parameters.items():
-        if name in skip or name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        if p.default is not p.empty and _is_toml_value(p.default):
-            out[name] = list(p.default) if isinstance(p.default, tuple) else p.default
-    return out
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A fully resolved, built and checked experiment: everything ``interactions.experiment`` runs.
 
+    Attributes:
+        name: the experiment's name.
+        seed: the run seed (every random stream derives from it, ``training.Seeds``).
+        generator: the pre-training generator instance (its ``unbiased()`` feeds the evaluations).
+        objective: the objective class and its parameters.
+        model: keywords of ``interactions.models.build_model`` (the architecture comes from the objective).
+        train: the ``[train]`` settings.
+        probe: the ``[probe]`` settings (evaluation sample sizes and probe options).
+        estimators: the built estimators of every evaluation, the probe first
+            (``interactions.types.Estimator``).
+        config: the complete config with every default written out (``config.toml``, ``result.json``).
+    """
 
-def _is_toml_value(value: Any) -> bool:
-    if isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_toml_value(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_toml_value(v) for k, v in value.items())
-    return False
+    name: str
+    seed: int
+    generator: Any
+    objective: ObjectiveSpec
+    model: dict[str, Any]
+    train: TrainSettings
+    probe: ProbeSettings
+    estimators: tuple[Any, ...]
+    config: dict[str, Any]
 
 
 # ------------------------------------------------------------------------------------------------ resolve
-def _check_keys(prefix: str, given: Mapping[str, Any], accepted: Any, open_ended: bool = False) -> None:
-    if not isinstance(given, Mapping):
-        raise TypeError(f"{prefix} must be a table (dict), got {given!r} ({type(given).__name__})")
-    if open_ended:
-        return
-    accepted = list(accepted)
-    for key in given:
-        if key not in accepted:
-            known = ", ".join(accepted) or "(none)"
-            raise ValueError(f"unknown key '{prefix}.{key}'{suggest(key, accepted)}; accepted: {known}")
-
-
-def _accepted(factory: Any, skip: tuple = ()) -> tuple[list[str], bool]:
-    params = inspect.signature(factory).parameters
-    open_ended = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    names = [n for n, p in params.items() if n not in skip and n != "self" and p.kind != p.VAR_KEYWORD]
-    return names, open_ended
-
-
 def _named_section(cfg: Mapping[str, Any], section: str) -> tuple[str, dict[str, Any]]:
     node = cfg.get(section)
     if node is None:
         raise ValueError(f"config needs a [{section}] section with a 'name'")
-    _check_keys(section, node, ("name", "params"))
+    check_params(_named_table, node, f"[{section}]", prefix=section)
     if "name" not in node:
         raise ValueError(f"config key '{section}.name' is missing")
     if not isinstance(node["name"], str):
@@ -254,39 +207,39 @@ def _named_section(cfg: Mapping[str, Any], section: str) -> tuple[str, dict[str,
     params = node.get("params", {})
     if not isinstance(params, Mapping):
         raise TypeError(f"{section}.params must be a table (dict), got {params!r}")
-    return node["name"], dict(params)
+    return str(node["name"]), dict(params)
+
+
+def _named_table(name: str, params: dict | None = None) -> None:
+    """The keys of a ``[generator]`` / ``[objective]`` table (a signature for ``check_params``)."""
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with tuples as lists and bare override words as plain strings (TOML / JSON friendly)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return str(value) if isinstance(value, str) else value
 
 
 def _resolve_generator(cfg: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     import generators
 
-    from .registry import lookup
+    from .registry import build
 
     name, params = _named_section(cfg, "generator")
-    cls = lookup(generators.GENERATORS, name, "generator")
-    accepted, open_ended = _accepted(cls)
-    _check_keys("generator.params", params, accepted, open_ended)
-    check_signature_values(cls, params, "generator.params")
-    try:
-        gen = cls(**params)
-    except (TypeError, ValueError) as err:
-        raise type(err)(f"generator.params ({name!r}): {err}") from None
+    gen = build(generators.GENERATORS, name, "generator", params)
     resolved = {k: v for k, v in gen.params().items() if v is not None}
-    return gen, {
-        "name": name,
-        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.items()},
-    }
+    return gen, {"name": name, "params": _plain(resolved)}
 
 
-def _resolve_objective(cfg: Mapping[str, Any], gen: Any) -> tuple[Any, dict[str, Any]]:
+def _resolve_objective(cfg: Mapping[str, Any], gen: Any) -> ObjectiveSpec:
     from .objectives import get_objective
-    from .types import TERMS
 
     name, params = _named_section(cfg, "objective")
     cls = get_objective(name)
-    accepted, open_ended = _accepted(cls.__init__, skip=("dims",))
-    _check_keys("objective.params", params, accepted, open_ended)
-    check_signature_values(cls.__init__, params, "objective.params")
+    check_params(cls.__init__, params, f"objective {name!r}", prefix="objective.params", skip=("dims",))
     resolved = {**signature_defaults(cls.__init__, skip=("dims",)), **params}
     if getattr(cls, "needs_target", False):
         target = resolved.get("target")
@@ -298,9 +251,9 @@ def _resolve_objective(cfg: Mapping[str, Any], gen: Any) -> tuple[Any, dict[str,
             raise ValueError(
                 f"objective.params.target must be one of {TERMS}, got {target!r}{suggest(target, TERMS)}"
             )
-        if "n_classes" in accepted and resolved.get("n_classes") is None:
+        if "n_classes" in inspect.signature(cls.__init__).parameters and resolved.get("n_classes") is None:
             resolved["n_classes"] = int(gen.n_classes[target])
-    return cls, {"name": name, "params": resolved}
+    return ObjectiveSpec(name, cls, _plain(resolved))
 
 
 def _resolve_model(cfg: Mapping[str, Any], gen: Any, objective_cls: Any) -> dict[str, Any]:
@@ -312,10 +265,9 @@ def _resolve_model(cfg: Mapping[str, Any], gen: Any, objective_cls: Any) -> dict
             "'model.architecture' is set by the objective "
             f"({objective_cls.__name__}.architecture = {objective_cls.architecture!r}); remove it"
         )
-    accepted, open_ended = _accepted(build_model, skip=("architecture", "shapes"))
-    _check_keys("model", section, accepted, open_ended)
-    check_signature_values(build_model, section, "model")
-    resolved = {**signature_defaults(build_model, skip=("architecture", "shapes")), **section}
+    skip = ("architecture", "shapes")
+    check_params(build_model, section, "build_model", prefix="model", skip=skip)
+    resolved = _plain({**signature_defaults(build_model, skip=skip), **section})
     encoder = resolved.get("encoder", "auto")
     encoders = [encoder, encoder] if isinstance(encoder, str) else list(encoder)
     for m, (name, shape) in enumerate(zip(encoders, gen.shapes)):
@@ -334,8 +286,8 @@ def _resolve_model(cfg: Mapping[str, Any], gen: Any, objective_cls: Any) -> dict
 
 def _resolve_train(cfg: Mapping[str, Any], gen: Any) -> TrainSettings:
     section = dict(cfg.get("train", {}))
-    _check_keys("train", section, [f.name for f in dataclasses.fields(TrainSettings)])
-    settings = TrainSettings(**section)
+    check_params(TrainSettings, section, "[train]", prefix="train")
+    settings = TrainSettings(**_plain(section))
     if settings.augment == "views" and not callable(getattr(gen, "views", None)):
         raise ValueError(
             f"train.augment = 'views' needs a generator with a views() method; {gen.name!r} has none "
@@ -344,39 +296,58 @@ def _resolve_train(cfg: Mapping[str, Any], gen: Any) -> TrainSettings:
     if settings.augment == "generic":
         from .augment import ImageAugment, VectorAugment
 
-        images = len(gen.shapes[0]) > 1
-        cls = ImageAugment if images else VectorAugment
-        accepted, open_ended = _accepted(cls.__init__)
-        _check_keys("train.augment_params", settings.augment_params, accepted, open_ended)
-        check_signature_values(cls.__init__, settings.augment_params, "train.augment_params")
+        cls = ImageAugment if len(gen.shapes[0]) > 1 else VectorAugment
+        check_params(cls.__init__, settings.augment_params, cls.__name__, prefix="train.augment_params")
     elif settings.augment_params:
         raise ValueError("train.augment_params is only used with train.augment = 'generic'")
     return settings
 
 
-def _resolve_probe(cfg: Mapping[str, Any]) -> ProbeSettings:
-    from estimators import capture
+def _resolve_estimators(cfg: Mapping[str, Any]) -> tuple[ProbeSettings, tuple[Any, ...], list[dict]]:
+    """The probe (``[probe]``) and the ``[[estimators]]`` list, each built from its checked parameters."""
+    import estimators
 
-    section = dict(cfg.get("probe", {}))
-    accepted, open_ended = _accepted(capture, skip=PROBE_RESERVED)
-    _check_keys("probe", section, ["n_train", "n_test", *accepted], open_ended)
-    check_signature_values(capture, section, "probe", skip=PROBE_RESERVED)
-    return ProbeSettings.from_section(section)
+    from .registry import build
+
+    section = _plain(dict(cfg.get("probe", {})))
+    if not isinstance(section, dict):
+        raise TypeError(f"probe must be a table (dict), got {section!r}")
+    sizes = {k: section.pop(k) for k in ("n_train", "n_test") if k in section}
+    probe = estimators.Probe(**section)  # checks its options against estimators.capture
+    settings = ProbeSettings(**sizes, options=section)
+    entries = cfg.get("estimators", [])
+    if not isinstance(entries, list):
+        raise TypeError(f"estimators must be a list of tables ([[estimators]]), got {entries!r}")
+    built, resolved = [probe], []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            raise TypeError(f"estimators[{i}] must be a table with a 'name', got {entry!r}")
+        name, params = str(entry["name"]), _plain({k: v for k, v in entry.items() if k != "name"})
+        if name == estimators.Probe.name:
+            raise ValueError("estimators: the probe always runs; set its options in [probe] instead")
+        estimator = build(estimators.ESTIMATORS, name, "estimator", params, prefix=f"estimators.{name}")
+        built.append(estimator)
+        resolved.append({"name": name, **estimator.params()})
+    names = [e.name for e in built]
+    if len(set(names)) != len(names):
+        raise ValueError(f"estimators: each estimator may appear once, got {names}")
+    return settings, tuple(built), resolved
 
 
 def resolve(
     config: Any, overrides: Any = None, *, seed: int | None = None, device: str | None = None
-) -> dict:
-    """The complete, checked config: load, apply overrides, then check every key and fill in defaults.
+) -> Experiment:
+    """The one way from a config to a runnable experiment: load, apply overrides, check, build.
 
     Args:
         config: a shipped config name, a TOML path or a dict.
-        overrides: "dotted.key=value" strings, applied in order (as the CLI's ``--set``).
+        overrides: "dotted.key=value" strings in TOML syntax, applied in order (as the CLI's ``--set``).
         seed: replaces the top-level ``seed`` when given.
         device: replaces ``train.device`` when given.
 
     Returns:
-        A dict with ``name``, ``seed`` and the five sections, every default written out.
+        The ``Experiment``: built generator and estimators, objective class and parameters, model
+        keywords, settings, and ``config``, the complete config with every default written out.
 
     Raises:
         ValueError / TypeError: naming the offending key (unknown key, wrong type, impossible value,
@@ -387,24 +358,34 @@ def resolve(
         cfg["seed"] = seed
     if device is not None:
         cfg.setdefault("train", {})["device"] = device
-    _check_keys("config", cfg, TOP_LEVEL)
+    check_params(_top_level, cfg, "the config", prefix="config")
     cfg_seed = cfg.get("seed", 0)
     if isinstance(cfg_seed, bool) or not isinstance(cfg_seed, int) or cfg_seed < 0:
         raise TypeError(f"seed must be a non-negative int, got {cfg_seed!r}")
     gen, generator = _resolve_generator(cfg)
-    objective_cls, objective = _resolve_objective(cfg, gen)
-    model = _resolve_model(cfg, gen, objective_cls)
+    objective = _resolve_objective(cfg, gen)
+    model = _resolve_model(cfg, gen, objective.cls)
     train = _resolve_train(cfg, gen)
-    probe = _resolve_probe(cfg)
-    name = cfg.get("name", f"{generator['name']}-{objective['name']}")
+    probe, estimators, estimator_entries = _resolve_estimators(cfg)
+    name = cfg.get("name", f"{generator['name']}-{objective.name}")
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {name!r}")
-    return {
-        "name": name,
+    resolved = {
+        "name": str(name),
         "seed": cfg_seed,
         "generator": generator,
-        "objective": objective,
+        "objective": {"name": objective.name, "params": objective.params},
         "model": model,
         "train": dataclasses.asdict(train),
         "probe": probe.as_section(),
     }
+    if estimator_entries:
+        resolved["estimators"] = estimator_entries
+    return Experiment(str(name), cfg_seed, gen, objective, model, train, probe, estimators, resolved)
+
+
+def _top_level(
+    name: str = "", seed: int = 0, generator=None, objective=None, model=None, train=None, probe=None,
+    estimators=None,
+) -> None:  # fmt: skip
+    """The top-level keys of a config (a signature for ``check_params``)."""

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import ast
 import copy
 import math
 import sys
@@ -60,13 +59,41 @@ def load(config: Any) -> dict[str, Any]:
     return data
 
 
+class BareWord(str):
+    """An override value that is not TOML (``objective.name=cross``): text, accepted only where the key
+    expects a string (``registry.check_value_type``)."""
+
+    is_bare_word = True
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (sweep workers) as itself
+        return (BareWord, (str(self),))
+
+
 def parse_value(text: str) -> Any:
-    """A ``--set`` value: a Python literal (``ast.literal_eval``), else the stripped string."""
+    """A ``--set`` / ``--grid`` value in TOML syntax, as in the config files.
+
+    ``true``, ``1e-3``, ``[32, 64]``, ``"text"``, ``{ noise_std = 0.1 }`` parse as TOML; anything else
+    (``cross``, ``my_module:MyObjective``) is kept as a ``BareWord``, a string that the config check
+    accepts only where the key expects text (so ``True`` for a bool key is an error that says to write
+    ``true``).
+
+    Example:
+        >>> parse_value("1e-3"), parse_value("[32, 64]"), parse_value("true"), parse_value("cross")
+        (0.001, [32, 64], True, 'cross')
+    """
     text = text.strip()
     try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
+        data = tomllib.loads(f"value = {text}")
+    except tomllib.TOMLDecodeError:
+        return BareWord(text)
+    return data["value"] if list(data) == ["value"] else BareWord(text)
+
+
+def format_value(value: Any) -> str:
+    """The TOML text of an override value: the inverse of ``parse_value`` (a ``BareWord`` stays bare)."""
+    if isinstance(value, BareWord):
+        return str(value)
+    return _toml_scalar(value)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

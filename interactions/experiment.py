@@ -45,22 +45,31 @@ import torch
 
 from . import config as config_mod
 from .atomic import DamagedFileError, DirectoryBusyError, atomic_write_text, is_sealed, seal
+from .config import Experiment
 from .devices import environment, resolve_device
-from .training import Batches, Seeds, Trainer, derive, features, load_checkpoint, save_checkpoint, to_device
-from .types import TERMS
-
-#: Columns of ``RunResult.capture`` and ``RunResult.history`` that every run has, in this order.
-CAPTURE_COLUMNS: tuple[str, ...] = (
-    "term",
-    "balanced_accuracy",
-    "bits",
-    "true_bits",
-    "capture",
-    "floor",
-    "chance",
-    "feature_dim",
+from .training import (
+    Batches,
+    Seeds,
+    Trainer,
+    derive,
+    features,
+    load_checkpoint,
+    save_checkpoint,
+    subset_features,
+    to_device,
 )
-HISTORY_COLUMNS: tuple[str, ...] = ("epoch", *CAPTURE_COLUMNS)
+from .types import (
+    CAPTURE_COLUMNS,
+    HISTORY_COLUMNS,
+    LOSS_COLUMNS,
+    PROBE,
+    PROBE_COLUMNS,
+    TERMS,
+    BimodalSample,
+    InteractionSpec,
+    Representation,
+)
+
 FINISHED = "finished"
 
 
@@ -76,7 +85,8 @@ class RunResult:
             untrained model, whose capture is the floor.
         losses: one row per epoch and loss term: epoch, name, value (epoch means).
         status: "finished".
-        ground_truth: the unbiased generator's ``InteractionSpec.as_dict()`` (bits).
+        ground_truth: ``InteractionSpec.as_dict()`` (bits) of the probe's test sample (the unbiased
+            generator's "test" split): the very truth that ``true_bits`` and ``capture`` divide by.
         feature_dim: width of the probed features.
         elapsed_s: training and evaluation time in seconds (summed over resumed parts).
     """
@@ -114,8 +124,8 @@ class RunResult:
             config=data["config"],
             run_dir=run_dir,
             capture=_frame(data["capture"], CAPTURE_COLUMNS),
-            history=_frame(data["history"], HISTORY_COLUMNS),
-            losses=_frame(data["losses"], ("epoch", "name", "value")),
+            history=_frame(data["history"], HISTORY_COLUMNS, estimator=PROBE),
+            losses=_frame(data["losses"], LOSS_COLUMNS),
             status=data["status"],
             ground_truth=data.get("ground_truth", {}),
             feature_dim=int(data.get("feature_dim", 0)),
@@ -137,12 +147,17 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
+def _frame(records: list[dict], columns: tuple[str, ...], **missing: Any) -> pd.DataFrame:
+    """``records`` as a frame with ``columns`` first; a column of ``missing`` absent from the records is
+    added with its value (``result.json`` files written before that column existed)."""
     df = pd.DataFrame.from_records(records)
     if df.empty:
         return pd.DataFrame(columns=list(columns))
+    for col, value in missing.items():
+        if col not in df.columns:
+            df[col] = value
     for col in df.columns:
-        if col not in ("term", "name") and df[col].dtype == object:
+        if col not in ("term", "name", "estimator") and df[col].dtype == object:
             try:
                 df[col] = pd.to_numeric(df[col])
             except (ValueError, TypeError):
@@ -286,17 +301,39 @@ def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
     return "fresh"
 
 
-def _evaluate(model, objective, probe_data, settings, probe, seeds, epoch: int, amp: bool) -> pd.DataFrame:
-    from estimators import capture
+def _representation(model, objective, x: tuple, batch_size: int, amp: bool, subsets: tuple) -> Representation:
+    """The frozen features of one evaluation sample: the probe's ``z`` and the embeddings of ``subsets``."""
+    z = features(model, objective, *x, batch_size, amp)
+    parts = subset_features(model, *x, subsets, batch_size, amp) if subsets else {}
+    return Representation(z, parts)
 
-    (x_train, s_train), (x_test, s_test) = probe_data
-    z_train = features(model, objective, *x_train, settings.eval_batch_size, amp)
-    z_test = features(model, objective, *x_test, settings.eval_batch_size, amp)
-    df = capture(
-        z_train, s_train, z_test=z_test, sample_test=s_test, random_state=seeds.probe, **probe.options
-    )
-    df.insert(0, "epoch", epoch)
-    return df
+
+def _evaluate(exp: Experiment, model, objective, eval_data, seeds, epoch: int, amp: bool) -> pd.DataFrame:
+    """One evaluation: every estimator of ``exp`` on the features of the two evaluation samples.
+
+    Returns the tidy rows (``HISTORY_COLUMNS`` first, estimators' own columns after) without ``floor``,
+    which ``_result`` adds from epoch 0.
+    """
+    (x_train, s_train), (x_test, s_test) = eval_data
+    subsets = tuple(sorted({s for e in exp.estimators for s in getattr(e, "needs_subsets", ())}))
+    batch = exp.train.eval_batch_size
+    z_train = _representation(model, objective, x_train, batch, amp, subsets)
+    z_test = _representation(model, objective, x_test, batch, amp, subsets)
+    truth = s_test.spec.as_dict()
+    frames = []
+    for i, estimator in enumerate(exp.estimators):
+        seed = seeds.probe if i == 0 else derive(seeds.probe, i)  # one seed per estimator, every epoch
+        rows = pd.DataFrame.from_records(estimator.estimate(z_train, s_train, z_test, s_test, seed=seed))
+        rows.insert(0, "estimator", estimator.name)
+        rows.insert(0, "epoch", epoch)
+        if "true_bits" not in rows:
+            rows["true_bits"] = rows["term"].map(truth)
+        if "capture" not in rows:
+            rows["capture"] = rows["bits"] / rows["true_bits"].where(rows["true_bits"] > 0)
+        if "feature_dim" not in rows:
+            rows["feature_dim"] = z_test.z.shape[1]
+        frames.append(rows)
+    return pd.concat(frames, ignore_index=True)
 
 
 def run(
@@ -311,11 +348,14 @@ def run(
     callback: EvalCallback | None = None,
     tensorboard: str | Path | None = None,
 ) -> RunResult:
-    """Pre-train one model with one objective and probe what it keeps of each interaction term.
+    """Pre-train one model with one objective and measure what it keeps of each interaction term.
 
     Args:
-        config: a shipped config name ("xor", "trifeature_cpu", "trifeature_paper"), a TOML path or a dict.
-        overrides: "dotted.key=value" strings (values parsed with ``ast.literal_eval``, else kept as text).
+        config: a shipped config name ("xor", "trifeature_cpu", "trifeature_paper"), a TOML path, a dict,
+            or an ``Experiment`` already resolved by ``interactions.config.resolve`` (then ``overrides``,
+            ``seed`` and ``device`` must be None: it is run as it is).
+        overrides: "dotted.key=value" strings in TOML syntax (``true``, ``1e-3``, ``[32, 64]``, ``"text"``;
+            a bare word is text where the key expects text).
         seed: replaces the config's seed.
         device: replaces ``train.device`` ("auto", "cpu", "cuda", ...).
         out: the run directory (created); None keeps everything in memory.
@@ -335,13 +375,18 @@ def run(
     Raises:
         ValueError / TypeError: a bad config, naming the key, before any training.
     """
-    cfg = config_mod.resolve(config, overrides, seed=seed, device=device)
+    if isinstance(config, Experiment):
+        if overrides or seed is not None or device is not None:
+            raise ValueError("an Experiment is run as resolved: pass overrides, seed and device to resolve()")
+        exp = config
+    else:
+        exp = config_mod.resolve(config, overrides, seed=seed, device=device)
     if out is None:
-        return _run_resolved(cfg, None, resume, progress, callback, tensorboard)
+        return _run_resolved(exp, None, resume, progress, callback, tensorboard)
     run_dir = Path(out)
     run_dir.mkdir(parents=True, exist_ok=True)
     with run_dir_lock(run_dir):
-        return _run_resolved(cfg, run_dir, resume, progress, callback, tensorboard)
+        return _run_resolved(exp, run_dir, resume, progress, callback, tensorboard)
 
 
 class RunDirectoryBusyError(DirectoryBusyError):
@@ -375,7 +420,7 @@ def run_dir_lock(run_dir: Path) -> Iterator[None]:
 
 
 def _run_resolved(
-    cfg: dict,
+    exp: Experiment,
     run_dir: Path | None,
     resume: bool,
     progress: bool,
@@ -383,9 +428,10 @@ def _run_resolved(
     tensorboard: str | Path | None,
 ) -> RunResult:
     """``run`` once its config is resolved (and its directory locked): reuse, resume or train."""
+    cfg = exp.config
     state = "fresh"
     if run_dir is not None:
-        state = _prepare_dir(run_dir, cfg, resume)
+        state = _prepare_dir(run_dir, exp.config, resume)
         if state == "done":
             text = config_mod.to_toml(cfg)
             stored = run_dir / "config.toml"
@@ -393,8 +439,8 @@ def _run_resolved(
                 write_text(stored, text)  # a readable copy; the run's identity is the hash in result.json
             data = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
             return dataclasses.replace(RunResult.from_json(data, run_dir), reused=True)
-    settings = config_mod.TrainSettings(**cfg["train"])
-    check_sizes(cfg)
+    settings = exp.train
+    check_sizes(exp)
     dev = resolve_device(settings.device)
     watchers = [callback] if callback is not None else []
     writer = _tensorboard_writer(tensorboard) if tensorboard is not None else None
@@ -408,7 +454,7 @@ def _run_resolved(
     )
     try:
         with torch.random.fork_rng(devices=forked), _blas_threads(settings.num_threads):
-            return _run(cfg, settings, dev, run_dir, state, progress, watchers)
+            return _run(exp, dev, run_dir, state, progress, watchers)
     finally:
         torch.set_num_threads(threads)
         if writer is not None:
@@ -445,70 +491,74 @@ def _log_scalars(writer: Any, epoch: int, losses: dict, probe: pd.DataFrame) -> 
     writer.flush()
 
 
-def check_sizes(cfg: dict) -> None:
-    """Refuse sample sizes of a resolved config whose inputs would not fit in memory, before any allocation.
+def check_sizes(exp: Experiment) -> None:
+    """Refuse sample sizes of a resolved experiment whose inputs would not fit in memory, before allocating.
 
     Raises:
         ValueError: naming the key (``train.n_train``, ``probe.n_train`` or ``probe.n_test``), its value, the
             estimated size and the limit (``generators.base.check_fits_in_memory``).
     """
-    import generators
     from generators.base import check_fits_in_memory
 
-    shapes = generators.make(cfg["generator"]["name"], **cfg["generator"]["params"]).shapes
-    for section, key in (("train", "n_train"), ("probe", "n_train"), ("probe", "n_test")):
-        if key in cfg[section]:
-            check_fits_in_memory(f"{section}.{key}={cfg[section][key]}", shapes, cfg[section][key])
+    shapes = exp.generator.shapes
+    for section, key, n in (
+        ("train", "n_train", exp.train.n_train),
+        ("probe", "n_train", exp.probe.n_train),
+        ("probe", "n_test", exp.probe.n_test),
+    ):
+        check_fits_in_memory(f"{section}.{key}={n}", shapes, n)
 
 
 @dataclasses.dataclass
 class Parts:
-    """Everything ``_run`` trains and probes, built from a resolved config (also used by the benchmarks)."""
+    """Everything ``_run`` trains and evaluates, built from an ``Experiment`` (also used by the benchmarks).
+
+    ``eval_samples`` are the unbiased generator's (split "train", split "test") samples every estimator
+    sees; ``truth`` is the test sample's spec, the truth that rows divide by and ``result.json`` stores.
+    """
 
     generator: Any
     unbiased: Any
     seeds: Seeds
-    probe: config_mod.ProbeSettings
     model: torch.nn.Module
     objective: torch.nn.Module
     trainer: Trainer
     batches: Batches
-    probe_samples: tuple
+    eval_samples: tuple[BimodalSample, BimodalSample]
+
+    @property
+    def truth(self) -> InteractionSpec:
+        return self.eval_samples[1].spec
 
 
-def build(cfg: dict, settings: config_mod.TrainSettings, dev: torch.device) -> Parts:
-    """Draw the samples and build model, objective, trainer and batches for a resolved config.
+def build(exp: Experiment, dev: torch.device) -> Parts:
+    """Draw the samples and build model, objective, trainer and batches of a resolved experiment.
 
+    Nothing is looked up here: the generator, the objective class and every setting come from ``exp``.
     Uses the process-wide torch generator (seeded here from the run's ``init`` seed): call it inside
     ``torch.random.fork_rng`` to leave the caller's random state alone, as ``run`` does.
     """
-    import generators
-
     from .models import build_model
-    from .objectives import get_objective
 
-    seeds = Seeds.from_seed(cfg["seed"])
-    probe = config_mod.ProbeSettings.from_section(cfg["probe"])
-    gen = generators.make(cfg["generator"]["name"], **cfg["generator"]["params"])
+    settings, gen, spec = exp.train, exp.generator, exp.objective
+    seeds = Seeds.from_seed(exp.seed)
     unbiased = gen.unbiased()
     pretrain = gen.sample(settings.n_train, seed=derive(seeds.data, 0), split="train")
-    probe_samples = (
-        unbiased.sample(probe.n_train, seed=derive(seeds.data, 1), split="train"),
-        unbiased.sample(probe.n_test, seed=derive(seeds.data, 2), split="test"),
+    eval_samples = (
+        unbiased.sample(exp.probe.n_train, seed=derive(seeds.data, 1), split="train"),
+        unbiased.sample(exp.probe.n_test, seed=derive(seeds.data, 2), split="test"),
     )
     torch.manual_seed(seeds.init)
-    objective_cls = get_objective(cfg["objective"]["name"])
-    model = build_model(objective_cls.architecture, gen.shapes, **cfg["model"]).to(dev)
-    objective = objective_cls(model.dims, **cfg["objective"]["params"]).to(dev)
+    model = build_model(spec.cls.architecture, gen.shapes, **exp.model).to(dev)
+    objective = spec.cls(model.dims, **spec.params).to(dev)
     trainer = Trainer(model, objective, settings, dev, seed=seeds.init)
     augmenters = _generic_augmenters(settings, gen) if settings.augment == "generic" else None
-    batches = Batches(gen, pretrain, settings, objective_cls.n_views, seeds, dev, augmenters)
-    return Parts(gen, unbiased, seeds, probe, model, objective, trainer, batches, probe_samples)
+    batches = Batches(gen, pretrain, settings, spec.cls.n_views, seeds, dev, augmenters)
+    return Parts(gen, unbiased, seeds, model, objective, trainer, batches, eval_samples)
 
 
 def _run(
-    cfg: dict,
-    settings,
+    exp: Experiment,
     dev: torch.device,
     run_dir: Path | None,
     state: str,
@@ -518,10 +568,11 @@ def _run(
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
-    parts = build(cfg, settings, dev)
-    seeds, probe, model, objective = parts.seeds, parts.probe, parts.model, parts.objective
-    trainer, batches, unbiased = parts.trainer, parts.batches, parts.unbiased
-    probe_data = [((to_device(s.x1, dev), to_device(s.x2, dev)), s) for s in parts.probe_samples]
+    cfg, settings = exp.config, exp.train
+    parts = build(exp, dev)
+    seeds, model, objective = parts.seeds, parts.model, parts.objective
+    trainer, batches = parts.trainer, parts.batches
+    eval_data = [((to_device(s.x1, dev), to_device(s.x2, dev)), s) for s in parts.eval_samples]
 
     history: list[pd.DataFrame] = []
     losses: list[dict] = []
@@ -557,19 +608,20 @@ def _run(
         )
 
     def evaluate(epoch: int, epoch_losses: dict[str, float]) -> None:
-        df = _evaluate(model, objective, probe_data, settings, probe, seeds, epoch, trainer.amp)
+        df = _evaluate(exp, model, objective, eval_data, seeds, epoch, trainer.amp)
         history.append(df)
-        record = {
-            "epoch": epoch,
-            "losses": epoch_losses,
-            "probe": df.drop(columns="epoch").to_dict("records"),
-        }
+        probe_rows = df.loc[df["estimator"] == PROBE, [c for c in PROBE_COLUMNS if c in df.columns]]
+        record = {"epoch": epoch, "losses": epoch_losses, "probe": probe_rows.to_dict("records")}
+        others = df[df["estimator"] != PROBE]
+        if not others.empty:
+            record["estimators"] = others.drop(columns="epoch").dropna(axis=1, how="all").to_dict("records")
         metrics.append(_clean(record))
         if run_dir is not None:
             with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(metrics[-1]) + "\n")
         for watch in watchers or ():
-            watch(epoch, dict(epoch_losses), df.drop(columns="epoch").reset_index(drop=True))
+            probe = df[df["estimator"] == PROBE].drop(columns="epoch").dropna(axis=1, how="all")
+            watch(epoch, dict(epoch_losses), probe.reset_index(drop=True))
 
     eval_epochs = set(settings.eval_epochs())
     if state != "resume":  # a checkpoint, even of epoch 0, already holds the epoch-0 evaluation
@@ -594,7 +646,9 @@ def _run(
                 checkpoint(epoch)
     finally:
         bar.close()
-    result = _result(cfg, run_dir, history, losses, unbiased, elapsed_before + time.perf_counter() - started)
+    result = _result(
+        cfg, run_dir, history, losses, parts.truth, elapsed_before + time.perf_counter() - started
+    )
     if run_dir is not None:
         text = _metrics_text(metrics)
         write_text(run_dir / "metrics.jsonl", text)
@@ -613,24 +667,29 @@ def _generic_augmenters(settings, gen) -> tuple[Any, Any]:
     return out[0], out[1]
 
 
-def _result(cfg, run_dir, history, losses, unbiased, elapsed: float) -> RunResult:
+def _result(cfg, run_dir, history, losses, truth, elapsed: float) -> RunResult:
     hist = pd.concat(history, ignore_index=True)
-    floor = hist[hist["epoch"] == 0].set_index("term")["capture"]
-    hist["floor"] = hist["term"].map(floor)
+    keys = ["estimator", "term"]
+    floor = hist[hist["epoch"] == 0].set_index(keys)["capture"]
+    hist["floor"] = floor.reindex(pd.MultiIndex.from_frame(hist[keys])).to_numpy()
     order = [c for c in HISTORY_COLUMNS if c in hist.columns]
     hist = hist[order + [c for c in hist.columns if c not in order]]
+    estimators = list(dict.fromkeys(hist["estimator"]))  # evaluation order: the probe first
     hist["term"] = pd.Categorical(hist["term"], categories=list(TERMS), ordered=True)
-    hist = hist.sort_values(["epoch", "term"]).reset_index(drop=True)
-    hist["term"] = hist["term"].astype(str)
-    last = hist[hist["epoch"] == hist["epoch"].max()].drop(columns="epoch").reset_index(drop=True)
+    hist["estimator"] = pd.Categorical(hist["estimator"], categories=estimators, ordered=True)
+    hist = hist.sort_values(["epoch", *keys]).reset_index(drop=True)
+    hist[keys] = hist[keys].astype(str)
+    final = hist[(hist["epoch"] == hist["epoch"].max()) & (hist["estimator"] == PROBE)]
+    probe_columns = [c for c in (*CAPTURE_COLUMNS, *PROBE_COLUMNS) if c in final.columns]
+    last = final[list(dict.fromkeys(probe_columns))].reset_index(drop=True)
     return RunResult(
         config=cfg,
         run_dir=run_dir,
         capture=last,
         history=hist,
-        losses=pd.DataFrame.from_records(losses, columns=["epoch", "name", "value"]),
+        losses=pd.DataFrame.from_records(losses, columns=list(LOSS_COLUMNS)),
         status=FINISHED,
-        ground_truth=unbiased.ground_truth().as_dict(),
+        ground_truth=truth.as_dict(),
         feature_dim=int(last["feature_dim"].iloc[0]),
         elapsed_s=float(elapsed),
     )
@@ -689,10 +748,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     Raises:
         ValueError: the directory holds no finished run, or its files fail their integrity checks.
     """
-    import generators
-
     from .models import build_model
-    from .objectives import get_objective
 
     run_dir = Path(run_dir)
     if not (run_dir / "result.json").exists():
@@ -705,11 +761,10 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     state = load_checkpoint(run_dir / "checkpoint.pt", dev)
     if state.get("config_sha256") != data.get("config_sha256"):
         raise ValueError(f"{str(run_dir / 'checkpoint.pt')!r} belongs to another config than result.json")
-    gen = generators.make(cfg["generator"]["name"], **cfg["generator"]["params"])
-    objective_cls = get_objective(cfg["objective"]["name"])
+    exp = config_mod.resolve(cfg)  # the stored config is complete: resolving it builds the same parts
     with torch.random.fork_rng(devices=[]):  # initial weights are overwritten; keep the caller's RNG
-        model = build_model(objective_cls.architecture, gen.shapes, **cfg["model"]).to(dev)
-        objective = objective_cls(model.dims, **cfg["objective"]["params"]).to(dev)
+        model = build_model(exp.objective.cls.architecture, exp.generator.shapes, **exp.model).to(dev)
+        objective = exp.objective.cls(model.dims, **exp.objective.params).to(dev)
     model.load_state_dict(state["trainer"]["model"])
     objective.load_state_dict(state["trainer"]["objective"])
     model.eval()

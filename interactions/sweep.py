@@ -33,6 +33,33 @@ Run ids. ``run_id`` is the first 10 hex digits of the SHA-256 of the canonical J
 depends only on what the command says, so it is stable across reruns and machines, and changes when any of
 those does (``True`` and ``1`` hash differently).
 
+Checked before the first run. With the default run function, every planned run's config (base config,
+overrides, grid assignment, per-objective overrides, seed) is resolved (``check_configs``) before
+anything is trained, so a bad grid value fails at once with an error naming the run and the key.
+Objectives registered from Python (``interactions.register_objective``) are re-registered in every
+worker process from their ``"module:qualname"``; one that cannot be imported by name is refused up front.
+
+Sweep files (``interactions/configs/sweeps/*.toml`` or any TOML path)::
+
+    description = "XOR: all objectives x seeds 0-2"
+    config = "xor"                      # base config: shipped name or path (relative to this file)
+    seeds = "0-2"                       # or a list [0, 1, 2]
+    overrides = ["train.epochs=10"]     # optional, applied to every run (TOML values)
+
+    [grid]                              # dotted config keys -> lists of values (their cross product)
+    "objective.name" = ["comm", "supervised", "factorcl"]
+
+    [objective_params.supervised]       # parameters only runs of one objective get
+    target = "synergy"                  #   (= objective.params.target for the supervised runs)
+
+    [objective_overrides.factorcl]      # any config keys only runs of one objective get
+    "train.lr" = 1e-4                   #   quoted dotted keys, or nested tables:
+    train.weight_decay = 0.0            #   TOML dotted keys give {"train": {"weight_decay": 0.0}}
+    train.epochs = 40
+
+Per-objective values are applied after the grid assignment (so they win over it) and are part of the
+run's identity (its ``run_id``).
+
 Backends. ``"local"``: ``workers`` processes of a spawn-context ``ProcessPoolExecutor`` (``workers=1`` runs
 in this process), each limited to one torch/BLAS thread so that N workers use N cores. ``"ray"``: the same
 runs as Ray tasks (one CPU each, see ``resources``) on the cluster found by ``ray.init(address="auto")``,
@@ -53,15 +80,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
-
-from .config_io import load, parse_value
+from .config_io import format_value, load, parse_value, tomllib
 from .registry import suggest
 from .sweep_runner import (
-    RESULT_COLUMNS,
     PlannedRun,
     ResultTable,
     SweepLockedError,
@@ -73,8 +94,9 @@ from .sweep_runner import (
     sweep_lock,
     write_manifest,
 )
+from .types import RESULT_COLUMNS
 
-#: Fixed columns of the results table, in order; grid-key columns follow.
+#: The execution backends of ``sweep``.
 _BACKENDS = ("local", "ray")
 
 __all__ = [
@@ -83,6 +105,7 @@ __all__ = [
     "SweepLockedError",
     "load_objective_params",
     "load_sweep",
+    "objective_settings",
     "parse_grid",
     "parse_seeds",
     "plan_runs",
@@ -106,22 +129,25 @@ def plan_runs(
     seeds: Sequence[int],
     overrides: Sequence[str] = (),
     objective_params: Mapping[str, Mapping[str, Any]] | None = None,
+    objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[PlannedRun]:
     """Every (grid assignment, seed) as a ``PlannedRun``, grid keys varying slowest, seeds fastest.
 
     ``objective_params`` maps an objective name to parameters that only runs of that objective get
-    (e.g. ``{"supervised": {"target": "synergy"}}``), applied after the grid assignment.
+    (e.g. ``{"supervised": {"target": "synergy"}}``); ``objective_overrides`` maps it to any dotted config
+    keys (e.g. ``{"factorcl": {"train.lr": 1e-4}}``, nested tables allowed). Both are applied after the
+    grid assignment.
     """
     keys = list(grid)
-    objective_params = _check_objective_params(objective_params or {})
+    per_objective = objective_settings(objective_params, objective_overrides)
     base_generator, base_objective = base_names(config, overrides)
     runs = []
     for values in itertools.product(*(grid[k] for k in keys)):
         assignment = dict(zip(keys, values))
         generator = str(assignment.get("generator.name", base_generator))
         objective = str(assignment.get("objective.name", base_objective))
-        extra = tuple(f"{k}={v!r}" for k, v in assignment.items())
-        own = tuple(f"objective.params.{k}={v!r}" for k, v in objective_params.get(objective, {}).items())
+        extra = tuple(f"{k}={format_value(v)}" for k, v in assignment.items())
+        own = tuple(f"{k}={format_value(v)}" for k, v in per_objective.get(objective, {}).items())
         extra += own
         for seed in seeds:
             run_id = run_id_for(config, [*overrides, *own], assignment, seed)
@@ -129,13 +155,50 @@ def plan_runs(
     return runs
 
 
-def _check_objective_params(params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _check_objective_params(params: Mapping[str, Any], label: str = "objective_params") -> dict[str, dict]:
     if not isinstance(params, Mapping):
-        raise ValueError(f"objective_params must map objective names to tables, got {params!r}")
+        raise ValueError(f"{label} must map objective names to tables, got {params!r}")
     for name, table in params.items():
         if not isinstance(table, Mapping):
-            raise ValueError(f"objective_params[{name!r}] must be a table of parameters, got {table!r}")
+            raise ValueError(f"{label}[{name!r}] must be a table of config values, got {table!r}")
     return {str(k): dict(v) for k, v in params.items()}
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables as dotted keys: ``{"train": {"lr": 1e-4}}`` -> ``{"train.lr": 1e-4}``."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(_flatten(value, f"{dotted}."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def objective_settings(
+    objective_params: Mapping[str, Mapping[str, Any]] | None = None,
+    objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Objective name -> ``{dotted config key: value}`` that only runs of that objective get.
+
+    ``objective_params[name][k]`` becomes ``objective.params.k``; ``objective_overrides[name]`` gives any
+    keys (dotted, or nested tables that are flattened). An override of ``objective.params.k`` given both
+    ways is an error.
+    """
+    params = _check_objective_params(objective_params or {})
+    overrides = _check_objective_params(objective_overrides or {}, "objective_overrides")
+    out: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys([*params, *overrides]):
+        own = _flatten(params.get(name, {}), "objective.params.")
+        more = _flatten(overrides.get(name, {}))
+        both = sorted(set(own) & set(more))
+        if both:
+            raise ValueError(
+                f"objective {name!r}: {both} set in both objective_params and objective_overrides"
+            )
+        out[name] = {**own, **more}
+    return out
 
 
 def sweep(
@@ -151,6 +214,7 @@ def sweep(
     run_fn: Callable[..., Any] | None = None,
     resources: Mapping[str, float] | None = None,
     objective_params: Mapping[str, Mapping[str, Any]] | None = None,
+    objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     fail_fast: bool = False,
     dry_run: bool = False,
 ) -> pd.DataFrame:
@@ -174,6 +238,8 @@ def sweep(
         resources: Ray resources per run, default ``{"num_cpus": 1}`` (e.g. add ``"num_gpus": 1``).
         objective_params: objective name -> parameters given only to runs of that objective (see
             ``plan_runs``); a sweep file's ``[objective_params]`` table, extended by this argument.
+        objective_overrides: objective name -> any config keys given only to runs of that objective
+            (e.g. ``{"factorcl": {"train.lr": 1e-4}}``); a sweep file's ``[objective_overrides]``, extended.
         fail_fast: stop at the first failed run (running ones are terminated and resume on the next call);
             local backend only.
         dry_run: plan only: return the planned runs (``run_id``, ``seed``, ``generator``, ``objective``,
@@ -199,6 +265,8 @@ def sweep(
         seeds = file_seeds if seeds is None else seeds
         overrides = [*file_overrides, *(overrides or [])]
         objective_params = {**load_objective_params(sweep_file), **(objective_params or {})}
+        file_overrides_by_objective = _read_sweep_file(sweep_file)[1].get("objective_overrides", {})
+        objective_overrides = {**file_overrides_by_objective, **(objective_overrides or {})}
     grid = _check_grid(grid)
     seeds = parse_seeds(seeds) if isinstance(seeds, str) else _check_seeds(seeds)
     overrides = [str(o) for o in (overrides or [])]
@@ -207,13 +275,15 @@ def sweep(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
     out = Path(out)
-    runs = plan_runs(config, grid, seeds, overrides, objective_params)
+    runs = plan_runs(config, grid, seeds, overrides, objective_params, objective_overrides)
     if dry_run:
         return plan_table(out, runs, list(grid))
     if run_fn is None:
         from .experiment import run as run_fn
 
         check_configs(config, runs)
+    if backend == "ray" or workers > 1:
+        run_fn = _with_registrations(run_fn, runs)
     with sweep_lock(out):
         (out / "runs").mkdir(parents=True, exist_ok=True)
         write_manifest(out, config, grid, seeds, overrides, runs)
@@ -316,6 +386,42 @@ def plan_table(out: Path, runs: Sequence[PlannedRun], grid_keys: Sequence[str]) 
     return pd.DataFrame(rows)
 
 
+class _RegisteredObjectives:
+    """A run function that first re-registers this process's Python-registered objectives (picklable).
+
+    Sweep workers are fresh interpreters (spawn, Ray): ``OBJECTIVES`` there holds only the built-in
+    objectives, so the records ``"module:qualname"`` of ``interactions.objectives.registrations()`` are
+    replayed before each run.
+    """
+
+    def __init__(self, run_fn: Callable[..., Any], records: dict[str, str]) -> None:
+        self.run_fn, self.records = run_fn, records
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .objectives import replay_registrations
+
+        replay_registrations(self.records)
+        return self.run_fn(*args, **kwargs)
+
+
+def _with_registrations(run_fn: Callable[..., Any], runs: Sequence[PlannedRun]) -> Callable[..., Any]:
+    """``run_fn`` wrapped to replay registered objectives in workers; refuses unimportable ones used."""
+    import sys
+
+    if "interactions.objectives" not in sys.modules:  # nothing can have been registered
+        return run_fn
+    from .objectives import registrations, unimportable_message
+
+    records = registrations()
+    if not records:
+        return run_fn
+    used = {r.objective for r in runs}
+    for name, path in records.items():
+        if path is None and name in used:
+            raise ValueError(unimportable_message(name))
+    return _RegisteredObjectives(run_fn, {n: p for n, p in records.items() if p is not None})
+
+
 def _split_top_level(text: str) -> list[str]:
     """Split on commas outside brackets and quotes: ``"1,[2,3],'a,b'"`` -> ``["1", "[2,3]", "'a,b'"]``."""
     parts, depth, quote, current = [], 0, "", []
@@ -340,8 +446,9 @@ def _split_top_level(text: str) -> list[str]:
 def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
     """Parse ``--grid`` items ``"dotted.key=v1,v2,..."`` into ``{key: [values]}``.
 
-    Values are Python literals where they parse (``1``, ``0.5``, ``True``, ``[1, 2]``), text otherwise;
-    commas inside brackets or quotes do not split.
+    Values follow TOML, as in config files (``1``, ``1e-3``, ``true``, ``[1, 2]``, ``"text"``); a value
+    that is not TOML (``comm``) is text, accepted only where the key expects text. Commas inside
+    brackets or quotes do not split.
 
     Example:
         >>> parse_grid(["objective.name=comm,cross", "generator.params.synergy=1,2"])
@@ -390,7 +497,9 @@ def parse_seeds(text: str) -> list[int]:
 
 
 _SWEEPS_DIR = Path(__file__).parent / "configs" / "sweeps"
-_SWEEP_KEYS = ("config", "grid", "seeds", "overrides", "description", "objective_params")
+_SWEEP_KEYS = (
+    "config", "grid", "seeds", "overrides", "description", "objective_params", "objective_overrides",
+)  # fmt: skip
 
 
 def load_sweep(

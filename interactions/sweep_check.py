@@ -26,8 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import is_sealed
-from .sweep_runner import RESULT_COLUMNS
-from .types import TERMS
+from .types import PROBE, RESULT_COLUMNS, TERMS
 
 _METRICS = ("true_bits", "bits", "balanced_accuracy", "capture", "floor", "chance")
 #: At most this many items are named per kind of problem (the count is always given).
@@ -122,7 +121,10 @@ def frame_problems(frame: pd.DataFrame, planned: list[str] | None, runs_dir: Pat
         problems.append(
             f"{len(bad_epoch)} rows have no valid epoch (runs {_names(bad_epoch['run_id'].unique())})"
         )
-    repeated = ok[ok.duplicated(["run_id", "epoch", "term"], keep=False)]
+    key = (
+        ["run_id", "epoch", "estimator", "term"] if "estimator" in ok.columns else ["run_id", "epoch", "term"]
+    )
+    repeated = ok[ok.duplicated(key, keep=False)]
     if len(repeated):
         problems.append(
             f"{len(repeated)} rows repeat a (run, epoch, term): runs {_names(repeated['run_id'].unique())}"
@@ -161,12 +163,16 @@ def _compare_with_runs(ok: pd.DataFrame, runs_dir: Path) -> list[str]:
             continue
         if not is_sealed(data):
             continue
-        stored = {(int(r["epoch"]), str(r["term"])): r.get("capture") for r in data.get("history", [])}
-        table = {
-            (int(e), str(t)): c for e, t, c in zip(group["epoch"], group["term"], group["capture"]) if e == e
+        history = data.get("history", [])
+        stored = {
+            (int(r["epoch"]), str(r.get("estimator", PROBE)), str(r["term"])): r.get("capture")
+            for r in history
         }
+        estimators = group["estimator"] if "estimator" in group else [PROBE] * len(group)
+        rows = zip(group["epoch"], estimators, group["term"], group["capture"])
+        table = {(int(e), str(est), str(t)): c for e, est, t, c in rows if e == e}
         if set(stored) != set(table) or not all(_same(stored[k], table[k]) for k in stored):
-            epochs = sorted({e for e, _ in stored})
+            epochs = sorted({e for e, _, _ in stored})
             differ.append(f"{run_id} (its result.json has epochs {epochs})")
     if differ:
         return [f"{len(differ)} runs' rows differ from their run directory: {_names(differ, 3)}"]

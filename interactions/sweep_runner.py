@@ -32,26 +32,15 @@ import numpy as np
 import pandas as pd
 
 from .atomic import DirectoryBusyError, atomic_write, atomic_write_text, exclusive_lock, is_sealed
-from .types import TERMS
-
-RESULT_COLUMNS: tuple[str, ...] = (
-    "run_id",
-    "status",
-    "error",
-    "generator",
-    "objective",
-    "seed",
-    "epoch",
-    "term",
-    "true_bits",
-    "bits",
-    "balanced_accuracy",
-    "capture",
-    "floor",
-    "chance",
-    "feature_dim",
+from .types import (
+    HISTORY_COLUMNS,
+    LOSS_COLUMNS,
+    LOSS_RUN_COLUMNS,
+    METRIC_COLUMNS,
+    PROBE,
+    RESULT_COLUMNS,
+    TERMS,
 )
-_HISTORY_COLUMNS = ("epoch", "term", "true_bits", "bits", "balanced_accuracy", "capture", "floor", "chance")
 
 
 @dataclass(frozen=True)
@@ -85,7 +74,8 @@ class RunOutput:
 
     Attributes:
         rows: ``RESULT_COLUMNS`` + grid columns, one row per evaluation epoch and term (or failure rows).
-        losses: ``LOSS_COLUMNS`` + grid columns, one row per epoch and loss term (empty for a failure).
+        losses: ``LOSS_RUN_COLUMNS`` + grid columns + ``LOSS_COLUMNS``, one row per epoch and loss term
+            (empty for a failure).
         reused: the run was finished before this call and only loaded.
     """
 
@@ -126,7 +116,6 @@ def run_one(
 
 
 #: Fixed columns of ``losses.csv``; grid-key columns follow ``seed``.
-LOSS_COLUMNS: tuple[str, ...] = ("run_id", "generator", "objective", "seed", "epoch", "name", "value")
 
 
 def loss_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
@@ -147,10 +136,13 @@ def loss_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
 
 def result_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
     history = result.history
-    missing = [c for c in _HISTORY_COLUMNS if c not in history.columns]
+    optional = ("feature_dim", "estimator")  # a history without estimators holds the probe's rows
+    missing = [c for c in HISTORY_COLUMNS if c not in optional and c not in history.columns]
     if missing:
         raise ValueError(f"run history lacks columns {missing}; has {list(history.columns)}")
     rows = history.copy()
+    if "estimator" not in rows:
+        rows["estimator"] = PROBE
     if "feature_dim" not in rows:
         rows["feature_dim"] = np.nan
     resolved = getattr(result, "config", None) or {}
@@ -174,7 +166,8 @@ def failed_rows(run: PlannedRun, err: BaseException) -> pd.DataFrame:
     rows["objective"] = run.objective
     rows["seed"] = run.seed
     rows["epoch"] = pd.NA
-    for column in RESULT_COLUMNS[8:]:
+    rows["estimator"] = PROBE
+    for column in METRIC_COLUMNS:
         rows[column] = np.nan
     for key, value in run.assignment.items():
         rows[key] = value
@@ -201,7 +194,7 @@ class ResultTable:
 
     def loss_frame(self) -> pd.DataFrame:
         """The tidy loss table (contract 8): run_id, generator, objective, seed, <grid>, epoch, name, value"""
-        columns = [*LOSS_COLUMNS[:4], *self.grid_keys, *LOSS_COLUMNS[4:]]
+        columns = [*LOSS_RUN_COLUMNS, *self.grid_keys, *LOSS_COLUMNS]
         parts = [
             self.losses[r.run_id] for r in self.runs if not self.losses.get(r.run_id, pd.DataFrame()).empty
         ]
@@ -222,7 +215,7 @@ class ResultTable:
         frame["epoch"] = frame["epoch"].astype("Int64")
         frame["seed"] = frame["seed"].astype("int64")
         frame["error"] = frame["error"].astype(object).fillna("").astype(str)
-        for column in RESULT_COLUMNS[8:]:
+        for column in METRIC_COLUMNS:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
         for key in self.grid_keys:
             frame[key] = _normalise_column(frame[key])

@@ -314,12 +314,14 @@ def task_overrides(task: str | Task) -> list[str]:
     ``generator.params`` is replaced as a whole (a base config's generator parameters do not leak in).
 
     Returns:
-        ``["generator.name='xor'", "generator.params={...}", *task.overrides]``.
+        ``['generator.name="xor"', "generator.params={...}", *task.overrides]`` (TOML values).
     """
+    from .config_io import format_value
+
     task = get_task(task)
     return [
-        f"generator.name={task.generator!r}",
-        f"generator.params={task.generator_params()!r}",
+        f"generator.name={format_value(task.generator)}",
+        f"generator.params={format_value(task.generator_params())}",
         *task.overrides,
     ]
 
@@ -375,13 +377,13 @@ def task_config(task: str | Task, config: Any = None, overrides: Sequence[str] =
         overrides: further ``"key=value"`` overrides (e.g. ``objective.name=cross``), applied last.
 
     Returns:
-        ``interactions.config.resolve``'s dict, with the task's generator.
+        The complete config dict (``interactions.config.resolve(...).config``), with the task's generator.
     """
     from .config import resolve
 
     task = get_task(task)
     check_task_model(task, config, overrides)
-    return resolve(task.config if config is None else config, [*task_overrides(task), *overrides])
+    return resolve(task.config if config is None else config, [*task_overrides(task), *overrides]).config
 
 
 # ------------------------------------------------------------------------------------------------ listing

@@ -30,7 +30,6 @@ from .atomic import DamagedFileError, atomic_write
 from .config import TrainSettings
 from .types import TERMS, BimodalSample
 
-SUBSETS: tuple[str, ...] = ("1", "2", "12")
 _NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 #: sub-stream key of the token-mask draws under the trainer's seed
 _MASK_STREAM = 7
@@ -355,6 +354,34 @@ def features(
         model.train(was[0])
         objective.train(was[1])
     return torch.cat(out).numpy()
+
+
+def subset_features(
+    model: nn.Module, x1: torch.Tensor, x2: torch.Tensor, subsets: tuple[str, ...], batch_size: int, amp: bool
+) -> dict[str, np.ndarray]:
+    """The model's embeddings of modality ``subsets`` (e.g. ``("1", "2")``), eval mode, no objective head.
+
+    Shape: x1 (n, *shape_1), x2 (n, *shape_2) -> ``{subset: (n, D_subset) float32 numpy}``.
+    """
+    was = model.training
+    model.eval()
+    out: dict[str, list[torch.Tensor]] = {s: [] for s in subsets}
+    try:
+        with torch.no_grad():
+            for start in range(0, len(x1), batch_size):
+                a, b = as_input(x1[start : start + batch_size]), as_input(x2[start : start + batch_size])
+                ctx = (
+                    torch.autocast(device_type=a.device.type, dtype=torch.float16)
+                    if amp
+                    else contextlib.nullcontext()
+                )
+                with ctx:
+                    emb = model.embed(a, b, subsets)
+                for s in subsets:
+                    out[s].append(emb[s].float().cpu())
+    finally:
+        model.train(was)
+    return {s: torch.cat(parts).numpy() for s, parts in out.items()}
 
 
 # ------------------------------------------------------------------------------------------- checkpoints

@@ -17,20 +17,56 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 #: The four interaction terms, in the order used by tables and figures.
 TERMS: tuple[str, ...] = ("redundancy", "unique_1", "unique_2", "synergy")
 
-#: Balanced-accuracy chance level is 1 / n_classes; this maps CoMM's task keys onto ours.
-PAPER_TASK_KEYS: dict[str, str] = {
-    "share": "redundancy",
-    "unique1": "unique_1",
-    "unique2": "unique_2",
-    "synergy": "synergy",
-}
+#: Subsets of the two modalities a model embeds: modality 1 alone, modality 2 alone, both fused.
+SUBSETS: tuple[str, ...] = ("1", "2", "12")
+
+# ------------------------------------------------------------------------------------- the results schema
+# One evaluation of one run gives one row per (estimator, term). Every table of the project (a run's
+# ``capture`` and ``history``, a sweep's ``results.csv``, the reports) is built from these tuples; code
+# selects columns by these names, never by position.
+
+#: The estimator whose rows are the capture table: the per-term linear probe (``estimators.capture``).
+PROBE: str = "probe"
+
+#: Per-row metrics of every estimator, in table order (bits; ``capture`` = bits / true_bits; ``floor``
+#: is the same estimator's capture at epoch 0, the untrained model). Estimators other than the probe leave
+#: ``balanced_accuracy`` and ``chance`` NaN.
+METRIC_COLUMNS: tuple[str, ...] = (
+    "true_bits", "bits", "balanced_accuracy", "capture", "floor", "chance", "feature_dim",
+)  # fmt: skip
+
+#: Columns of ``estimators.capture``'s table (the probe's full output), in order.
+PROBE_COLUMNS: tuple[str, ...] = (
+    "term", "balanced_accuracy", "bits", "true_bits", "capture", "chance", "n_classes", "feature_dim",
+    "C", "n_train", "n_test", "entropy_bits", "cross_entropy_bits",
+)  # fmt: skip
+
+#: The leading columns of a run's final ``RunResult.capture``: the probe's rows, one per term.
+CAPTURE_COLUMNS: tuple[str, ...] = (
+    "term", "balanced_accuracy", "bits", "true_bits", "capture", "floor", "chance", "feature_dim",
+)  # fmt: skip
+
+#: The leading columns of a run's ``RunResult.history``: one row per evaluation epoch, estimator and term.
+HISTORY_COLUMNS: tuple[str, ...] = ("epoch", "estimator", *CAPTURE_COLUMNS)
+
+#: Columns of a run's per-epoch loss table (``RunResult.losses``; epoch means of each loss term).
+LOSS_COLUMNS: tuple[str, ...] = ("epoch", "name", "value")
+
+#: Columns that identify a run in a sweep's ``losses.csv``: these, then grid keys, then ``LOSS_COLUMNS``.
+LOSS_RUN_COLUMNS: tuple[str, ...] = ("run_id", "generator", "objective", "seed")
+
+#: Columns that identify a run in a sweep's results table.
+RUN_COLUMNS: tuple[str, ...] = ("run_id", "status", "error", "generator", "objective", "seed")
+
+#: Fixed columns of a sweep's tidy results table, in order; one column per grid key follows.
+RESULT_COLUMNS: tuple[str, ...] = (*RUN_COLUMNS, "epoch", "term", "estimator", *METRIC_COLUMNS)
 
 
 def _check_bits(name: str, value: Any) -> float:
@@ -161,3 +197,84 @@ class BimodalSample:
     def n_classes(self) -> dict[str, int]:
         """Number of classes seen per target (max code + 1)."""
         return {t: int(y.max()) + 1 if len(y) else 0 for t, y in self.targets.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class Representation:
+    """Frozen features of the ``n`` rows of one sample at one evaluation of a run.
+
+    Attributes:
+        z: shape (n, D), the representation the objective exposes (``objective.represent``), what the
+            probe reads.
+        subsets: ``{subset: (n, D_s) array}`` for each subset of ``SUBSETS`` the model embeds: "1" and "2"
+            are the unimodal embeddings (what the PID of the representation decomposes), "12" the fused one.
+    """
+
+    z: np.ndarray
+    subsets: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.z, np.ndarray) or self.z.ndim != 2:
+            raise ValueError(
+                f"z must be a numpy array of shape (n, D), got {getattr(self.z, 'shape', self.z)}"
+            )
+        for key, value in self.subsets.items():
+            if key not in SUBSETS:
+                raise ValueError(f"unknown subset {key!r}; subsets are {SUBSETS}")
+            if not isinstance(value, np.ndarray) or value.ndim != 2 or len(value) != len(self.z):
+                raise ValueError(f"subsets[{key!r}] must be an array of shape ({len(self.z)}, D)")
+
+    def __len__(self) -> int:
+        return len(self.z)
+
+
+# ------------------------------------------------------------------------------------------- interfaces
+@runtime_checkable
+class GeneratorProtocol(Protocol):
+    """What the toolkit asks of a generator (``generators.base.Generator`` implements it).
+
+    ``bias`` (a float in [0, 1], 0 = unbiased) is the one name of the training-bias knob; ``unbiased()``
+    returns the generator of the evaluation distribution explicitly (itself when there is no bias).
+    """
+
+    name: ClassVar[str]
+
+    def sample(self, n: int, seed: Any = 0, *, split: str = "train") -> BimodalSample: ...
+
+    def views(self, sample: BimodalSample, seed: Any = 0) -> BimodalSample: ...
+
+    def ground_truth(self, split: str = "train") -> InteractionSpec: ...
+
+    def unbiased(self) -> GeneratorProtocol: ...
+
+    @property
+    def n_classes(self) -> dict[str, int]: ...
+
+    @property
+    def shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]: ...
+
+
+@runtime_checkable
+class Estimator(Protocol):
+    """An instrument a run evaluates at every evaluation epoch (``[probe]`` and ``[[estimators]]``).
+
+    An estimator is built from its checked parameters once, before training, and then called with the
+    frozen features of the two evaluation samples (both drawn from the unbiased generator: ``sample`` of
+    split "train", ``sample_test`` of split "test", whose ``spec`` is the truth the rows compare with).
+
+    ``estimate`` returns one dict per term it measures, with ``"term"`` and ``"bits"`` and any of
+    ``METRIC_COLUMNS`` / extra columns; the run adds ``epoch``, ``estimator`` (its ``name``), ``true_bits``,
+    ``capture`` and ``floor`` when absent. ``seed`` is the only source of its randomness.
+    """
+
+    name: ClassVar[str]
+
+    def estimate(
+        self,
+        z: Representation,
+        sample: BimodalSample,
+        z_test: Representation,
+        sample_test: BimodalSample,
+        *,
+        seed: int,
+    ) -> list[dict[str, Any]]: ...

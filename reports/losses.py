@@ -17,10 +17,13 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from interactions.types import LOSS_COLUMNS as EPOCH_LOSS_COLUMNS
+from interactions.types import LOSS_RUN_COLUMNS
+
 from . import theme
 
-#: Fixed columns of a losses table (contract 8); grid columns come after them.
-LOSS_COLUMNS: tuple[str, ...] = ("run_id", "generator", "objective", "seed", "epoch", "name", "value")
+#: Fixed columns of a losses table (contract 8, declared in ``interactions.types``); grid columns follow.
+LOSS_TABLE_COLUMNS: tuple[str, ...] = (*LOSS_RUN_COLUMNS, *EPOCH_LOSS_COLUMNS)
 #: Name of the total loss; drawn in black, the other terms in ``TERM_COLORS`` order.
 TOTAL = "loss"
 TERM_COLORS: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999")
@@ -35,7 +38,7 @@ def validate_losses(frame: pd.DataFrame, source: str = "losses table") -> pd.Dat
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in LOSS_COLUMNS if c not in frame.columns]
+    missing = [c for c in LOSS_TABLE_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{source} lacks columns {missing}; it has {list(frame.columns)}")
     frame = frame.copy()
@@ -66,7 +69,7 @@ def _loss_grid_keys(frame: pd.DataFrame) -> list[str]:
     return [
         c
         for c in frame.columns
-        if c not in LOSS_COLUMNS
+        if c not in LOSS_TABLE_COLUMNS
         and not c.startswith("_")
         and frame[c].nunique(dropna=False) > 1
         and c not in ("generator.name", "objective.name")

@@ -16,16 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from interactions.types import TERMS
+from interactions.types import METRIC_COLUMNS, PROBE, RESULT_COLUMNS, TERMS
 
-#: Fixed columns of a results table (the same tuple as ``interactions.sweep.RESULT_COLUMNS``).
-RESULT_COLUMNS: tuple[str, ...] = tuple(
-    "run_id status error generator objective seed epoch term true_bits bits balanced_accuracy capture floor "
-    "chance feature_dim".split()
-)
 #: Metrics a report can show.
 METRICS: tuple[str, ...] = ("capture", "balanced_accuracy", "bits")
-_NUMERIC = ("true_bits", "bits", "balanced_accuracy", "capture", "floor", "chance", "feature_dim")
+_NUMERIC = METRIC_COLUMNS
 #: Grid keys that only repeat the ``generator`` / ``objective`` columns.
 _NAME_KEYS = ("generator.name", "objective.name")
 
@@ -71,6 +66,8 @@ def validate_results(frame: pd.DataFrame, source: str = "results table") -> pd.D
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    if "estimator" not in frame.columns:  # tables written before estimators joined runs: all probe rows
+        frame = frame.assign(estimator=PROBE)
     missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{source} lacks columns {missing}; it has {list(frame.columns)}")

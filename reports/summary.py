@@ -29,6 +29,7 @@ from interactions.atomic import atomic_write_text
 from interactions.types import TERMS
 
 from . import theme
+from .estimates import plot_estimates, split_estimators
 from .losses import load_losses, plot_losses, validate_losses
 from .paper import check_against_paper, paper_trifeature
 from .plots import paper_protocol, plot_capture_curves, plot_capture_vs, plot_term_bars
@@ -131,6 +132,7 @@ def write_report(
         ``{relative path: Path}`` of every file written.
     """
     frame = validate_results(results) if isinstance(results, pd.DataFrame) else load_results(results)
+    frame, estimates = split_estimators(frame)  # the capture figures read the probe's rows only
     if not formats or formats[0] != "png":
         raise ValueError(f"formats must start with 'png' (the HTML shows it), got {list(formats)!r}")
     theme.figure_width(width)
@@ -195,6 +197,10 @@ def write_report(
     if loss_table is not None and not loss_table.empty:
         fig, _ = plot_losses(loss_table, **style)
         save(fig, "losses", "training losses per objective: median over seeds, thin lines: single seeds")
+
+    if not finished(estimates).dropna(subset=["epoch"]).empty:
+        fig, _ = plot_estimates(finished(estimates))
+        save(fig, "estimates", "estimators other than the probe over training, bits per term")
 
     verdicts, verdict_note = _verdicts(ok, threshold, expectations)
     tables = summary_tables(frame) if not ok.empty else {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 from pathlib import Path
@@ -20,6 +19,7 @@ from interactions.bench import (
     leaderboard_markdown,
     parse_objectives,
 )
+from interactions.config_io import parse_value
 from interactions.tasks import TASKS
 from interactions.types import TERMS
 
@@ -52,8 +52,8 @@ def fake_run(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     params = dict(o.split("=", 1) for o in overrides or [])
-    objective = ast.literal_eval(params["objective.name"])
-    generator = ast.literal_eval(params["generator.name"])
+    objective = parse_value(params["objective.name"])
+    generator = parse_value(params["generator.name"])
     resolved = {"generator": {"name": generator}, "objective": {"name": objective}, "seed": seed}
     if resume and (out / "result.json").exists():
         history = pd.DataFrame(json.loads((out / "result.json").read_text())["history"])
@@ -63,7 +63,7 @@ def fake_run(
             handle.write(f"train {out.name}\n")
     if fail and objective == "cross" and generator == "gaussian" and seed == 1:
         raise RuntimeError("boom")
-    bits = float(ast.literal_eval(params["generator.params"]).get("redundancy", 0))
+    bits = float(parse_value(params["generator.params"]).get("redundancy", 0))
     rows = [
         dict(epoch=epoch, term=term, balanced_accuracy=0.6, bits=0.5, true_bits=1.0, chance=0.5)
         | dict(capture=capture_of(objective, term, seed, epoch, bits), floor=0.01 * epoch, feature_dim=8)

@@ -25,7 +25,10 @@ TINY = {
     [
         ("train.epochs=3", ["train", "epochs"], 3),
         ("train.lr=1e-3", ["train", "lr"], 1e-3),
-        ("train.amp=False", ["train", "amp"], False),
+        ("train.amp=false", ["train", "amp"], False),
+        ("model.cnn_channels=[32, 64]", ["model", "cnn_channels"], [32, 64]),
+        ('objective.name="cross"', ["objective", "name"], "cross"),
+        ("train.augment_params={ noise_std = 0.1 }", ["train", "augment_params"], {"noise_std": 0.1}),
         ("objective.name=cross", ["objective", "name"], "cross"),
         ("objective.name='cross'", ["objective", "name"], "cross"),
         ("probe.Cs=[0.1, 1.0]", ["probe", "Cs"], [0.1, 1.0]),
@@ -36,7 +39,8 @@ TINY = {
 def test_parse_override(text, keys, value):
     got_keys, got_value = C.parse_override(text)
     assert got_keys == keys
-    assert got_value == value and type(got_value) is type(value)
+    assert got_value == value
+    assert type(got_value) is type(value) or isinstance(got_value, C.BareWord)  # bare words are text
 
 
 @pytest.mark.parametrize("bad", ["train.epochs", "=3", "train..epochs=3", "train.=1"])
@@ -61,14 +65,14 @@ def test_shipped_configs_resolve_and_round_trip():
     assert {"xor", "trifeature_cpu", "trifeature_paper"} <= set(names())
     for name in names():
         assert description(name)  # each shipped file starts with a one-line description
-        cfg = C.resolve(name)
+        cfg = C.resolve(name).config
         assert cfg["name"] == name
-        again = C.resolve(C.tomllib.loads(C.to_toml(cfg)))
+        again = C.resolve(C.tomllib.loads(C.to_toml(cfg))).config
         assert again == cfg  # the resolved config is a fixed point and survives TOML
 
 
 def test_paper_config_has_the_paper_protocol():
-    cfg = C.resolve("trifeature_paper")
+    cfg = C.resolve("trifeature_paper").config
     train = cfg["train"]
     assert (train["epochs"], train["batch_size"], train["lr"], train["weight_decay"]) == (100, 64, 3e-4, 1e-4)
     assert cfg["seed"] == 42 and cfg["model"]["encoder"] == "alexnet" and cfg["model"]["width"] == 512
@@ -76,19 +80,19 @@ def test_paper_config_has_the_paper_protocol():
 
 
 def test_resolve_fills_defaults_and_applies_seed_and_device(tmp_path):
-    cfg = C.resolve(TINY, ["train.epochs=2"], seed=7, device="cpu")
+    cfg = C.resolve(TINY, ["train.epochs=2"], seed=7, device="cpu").config
     assert cfg["seed"] == 7 and cfg["train"]["epochs"] == 2 and cfg["train"]["device"] == "cpu"
     assert cfg["objective"]["params"] == {"temperature": 0.1}  # the objective's signature default
     assert cfg["train"]["augment"] == "views" and cfg["probe"]["n_test"] == 64
     path = tmp_path / "tiny.toml"
     path.write_text(C.to_toml(cfg))
-    assert C.resolve(path) == {**cfg, "name": cfg["name"]}
+    assert C.resolve(path).config == {**cfg, "name": cfg["name"]}
 
 
 def test_supervised_gets_n_classes_from_the_generator():
     cfg = C.resolve(
         TINY, ["objective.name=supervised", "objective.params.target=synergy", "generator.params.synergy=2"]
-    )
+    ).config
     assert cfg["objective"]["params"] == {"target": "synergy", "n_classes": 4}
 
 
@@ -124,7 +128,18 @@ def test_eval_epochs():
         ("objective.name=supervised", ValueError, r"set 'objective.params.target'"),
         ("model.architecture=late", ValueError, r"'model.architecture' is set by the objective"),
         ("model.encoder=cnn", ValueError, r"model.encoder = 'cnn' .* gives vectors"),
-        ("train.augment_params={'noise_std': 0.1}", ValueError, r"train.augment_params is only used"),
+        ("train.augment_params={noise_std = 0.1}", ValueError, r"train.augment_params is only used"),
+        ("train.amp=True", TypeError, r"train.amp must be bool .*not a TOML value"),
+        ("train.lr=fast", TypeError, r"train.lr must be float .*got 'fast' \(str\)"),
+        ("estimators=[{name = 'pdi'}]", ValueError, r"unknown estimator 'pdi' \(did you mean 'pid'\?\)"),
+        (
+            "estimators=[{name = 'pid', n_clusterz = 4}]",
+            ValueError,
+            r"unknown key 'estimators.pid.n_clusterz'",
+        ),
+        ("estimators=[{name = 'pid', n_clusters = 1}]", ValueError, r"estimators.pid \('pid'\): n_clusters"),
+        ("estimators=[{name = 'probe'}]", ValueError, r"the probe always runs"),
+        ("estimators=[{name = 'ksg'}, {name = 'ksg'}]", ValueError, r"each estimator may appear once"),
     ],
 )
 def test_bad_config_names_the_key(override, error, pattern):
@@ -143,10 +158,10 @@ def test_image_generator_with_mlp_encoder_is_rejected():
 
 
 def test_generic_augment_params_are_checked():
-    cfg = C.resolve(TINY, ["train.augment=generic"])
-    assert cfg["train"]["augment"] == "generic"
+    exp = C.resolve(TINY, ["train.augment=generic"])
+    assert exp.train.augment == "generic" and exp.config["train"]["augment"] == "generic"
     with pytest.raises(ValueError, match=r"unknown key 'train.augment_params.nois'"):
-        C.resolve(TINY, ["train.augment=generic", "train.augment_params={'nois': 0.1}"])
+        C.resolve(TINY, ["train.augment=generic", "train.augment_params={nois = 0.1}"])
 
 
 def test_generator_value_errors_are_prefixed():
@@ -175,3 +190,85 @@ def test_to_toml_writes_nested_tables_and_escapes():
         "generator": {"name": "xor", "params": {"bias": 0.25}},
     }
     assert C.tomllib.loads(C.to_toml(cfg)) == cfg
+
+
+# ----------------------------------------------------------------------------------------- resolve once
+def test_resolve_returns_the_built_experiment():
+    import generators
+    from estimators import Probe, RepresentationPID
+    from interactions.objectives import Cross
+
+    exp = C.resolve(TINY, ["objective.name=cross", "estimators=[{name = 'pid', n_clusters = 4}]"])
+    assert isinstance(exp.generator, generators.GENERATORS["xor"]) and exp.generator.synergy == 1
+    assert exp.objective.cls is Cross and exp.objective.params == exp.config["objective"]["params"]
+    assert isinstance(exp.train, C.TrainSettings) and exp.train.n_train == 64
+    assert [type(e) for e in exp.estimators] == [Probe, RepresentationPID]
+    assert exp.estimators[1].n_clusters == 4
+    assert exp.config["estimators"] == [
+        {
+            "name": "pid",
+            "n_clusters": 4,
+            "measure": "broja",
+            "terms": ["redundancy", "unique_1", "unique_2", "synergy"],
+        }
+    ]
+    # the resolved config is a fixed point (estimators included)
+    assert C.resolve(C.tomllib.loads(C.to_toml(exp.config))).config == exp.config
+
+
+def test_the_same_typo_reads_the_same_everywhere():
+    import generators
+    import interactions
+
+    with pytest.raises(ValueError) as made:
+        generators.make("xor", synergyy=1)
+    with pytest.raises(ValueError) as resolved:
+        C.resolve(TINY, ["generator.params.synergyy=1"])
+    with pytest.raises(ValueError) as ran:
+        interactions.run(TINY, ["generator.params.synergyy=1"], progress=False)
+    assert str(made.value) == str(resolved.value) == str(ran.value)
+    assert "unknown key 'generator.params.synergyy' (did you mean 'synergy'?)" in str(made.value)
+    with pytest.raises(ValueError) as made:
+        generators.make("xor", bias=1.5)
+    with pytest.raises(ValueError) as resolved:
+        C.resolve(TINY, ["generator.params.bias=1.5"])
+    assert str(made.value) == str(resolved.value)
+
+
+def test_overrides_follow_toml():
+    exp = C.resolve(
+        TINY,
+        [
+            "train.amp=false",
+            "train.lr=1e-3",
+            "probe.Cs=[0.5, 2.0]",
+            'objective.name="cross"',
+            "train.device=cpu",
+        ],
+    )
+    assert exp.train.amp is False and exp.train.lr == 1e-3 and exp.train.device == "cpu"
+    assert exp.probe.options["Cs"] == [0.5, 2.0] and exp.objective.name == "cross"
+    # bare words become plain strings in the resolved config (TOML and JSON friendly)
+    assert type(exp.config["train"]["device"]) is str
+    assert C.parse_value("1e-3") == 1e-3 and C.parse_value("true") is True
+    assert C.parse_value("a\nb = 1") == "a\nb = 1"  # only one TOML value is read
+
+
+def test_run_uses_the_experiment_without_looking_anything_up(monkeypatch):
+    import generators
+    import interactions.objectives as objectives
+    from interactions import experiment, registry
+
+    exp = C.resolve(TINY, ["train.epochs=1", "train.device=cpu"])
+
+    def no_lookup(*args, **kwargs):
+        raise AssertionError("looked up again")
+
+    monkeypatch.setattr(generators, "make", no_lookup)
+    monkeypatch.setattr(objectives, "get_objective", no_lookup)
+    monkeypatch.setattr(registry, "lookup", no_lookup)
+    monkeypatch.setattr(C, "resolve", no_lookup)
+    result = experiment.run(exp, progress=False)
+    assert result.config == exp.config and list(result.capture["term"]) == list(C.TERMS)
+    with pytest.raises(ValueError, match="run as resolved"):
+        experiment.run(exp, ["train.epochs=2"], progress=False)

@@ -254,14 +254,12 @@ def test_load_run_embeds_the_probe_data_as_the_run_probed_it(reference):
     result, out = reference
     loaded = load_run(out)
     assert loaded.config == result.config and not loaded.model.training
-    settings = experiment.config_mod.TrainSettings(**loaded.config["train"])
-    parts = experiment.build(loaded.config, settings, torch.device("cpu"))
-    (train, test), probe = parts.probe_samples, parts.probe
+    exp = experiment.config_mod.resolve(loaded.config)
+    parts = experiment.build(exp, torch.device("cpu"))
+    (train, test), probe = parts.eval_samples, exp.probe
     z_train, z_test = loaded.embed(train.x1, train.x2), loaded.embed(test.x1, test.x2)
     assert z_train.shape == (len(train), result.feature_dim) and z_train.dtype == np.float32
-    again = capture(
-        z_train, train, z_test=z_test, sample_test=test, random_state=parts.seeds.probe, **probe.options
-    )
+    again = capture(z_train, train, z_test=z_test, sample_test=test, seed=parts.seeds.probe, **probe.options)
     pd.testing.assert_frame_equal(
         again[["term", "bits", "capture"]].reset_index(drop=True),
         result.capture[["term", "bits", "capture"]].reset_index(drop=True),

@@ -30,7 +30,8 @@ def test_readme_objective_plugs_in(tmp_path, monkeypatch):
         exec(compile(check, str(README), "exec"), {})
         from interactions.config import resolve
 
-        cfg = resolve("xor", ["objective.name=my_objectives:FusedOnly"])
-        assert cfg["objective"]["name"] == "my_objectives:FusedOnly"
+        exp = resolve("xor", ["objective.name=my_objectives:FusedOnly"])
+        assert exp.config["objective"]["name"] == "my_objectives:FusedOnly"
+        assert exp.objective.cls.__name__ == "FusedOnly"
     finally:
         sys.modules.pop("my_objectives", None)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from interactions import TERMS, experiment, training
+from interactions import TERMS, experiment, training, types
 from interactions.config import TrainSettings
 
 TINY = {
@@ -39,13 +39,14 @@ def test_run_end_to_end(objective, extra):
     result = tiny_run(f"objective.name={objective}", *extra)
     assert result.status == "finished" and result.run_dir is None
     cap = result.capture
-    assert list(cap.columns[:8]) == list(experiment.CAPTURE_COLUMNS)
+    assert list(cap.columns[:8]) == list(types.CAPTURE_COLUMNS)
     assert list(cap["term"]) == list(TERMS)
     assert np.allclose(cap["true_bits"], 1.0)  # one bit per term, from the unbiased generator's spec
     assert np.allclose(cap["capture"], cap["bits"] / cap["true_bits"])
     assert result.feature_dim == cap["feature_dim"].iloc[0] > 0
     hist = result.history
-    assert list(hist.columns[:9]) == list(experiment.HISTORY_COLUMNS)
+    assert list(hist.columns[:10]) == list(types.HISTORY_COLUMNS)
+    assert set(hist["estimator"]) == {types.PROBE}
     assert sorted(hist["epoch"].unique()) == [0, 1, 2]
     epoch0 = hist[hist["epoch"] == 0].set_index("term")
     # the floor is the capture of the untrained model (epoch 0), on every row of the term
@@ -196,3 +197,30 @@ def test_batches_are_a_seeded_permutation_without_the_incomplete_last_batch():
         assert len(views) == 2 and all(v[0].shape == (64, *gen.shapes[0]) for v in views)
         assert torch.equal(targets["synergy"], torch.as_tensor(sample.targets["synergy"][idx]))
         assert not torch.equal(views[0][0], views[1][0])  # two independent views
+
+
+TINY_TRIFEATURE = {
+    "name": "tiny-trifeature",
+    "seed": 0,
+    "generator": {"name": "trifeature"},  # default parameters (32-px images, the paper's split and M)
+    "objective": {"name": "cross"},
+    "model": {"encoder": "cnn", "width": 8, "cnn_channels": [4, 4, 4], "grid": 2, "heads": 2},
+    "train": {"n_train": 16, "epochs": 1, "batch_size": 8, "eval_every": 1, "device": "cpu"},
+    "probe": {"n_train": 64, "n_test": 64, "Cs": [1.0]},
+}
+
+
+def test_trifeature_result_stores_the_truth_its_capture_divided_by(tmp_path):
+    """``result.json``'s truth is the spec of the probe's test sample, not another split's."""
+    import generators
+
+    result = experiment.run(TINY_TRIFEATURE, out=tmp_path / "run", progress=False)
+    stored = json.loads((tmp_path / "run" / "result.json").read_text())["ground_truth"]
+    truth = generators.make("trifeature").unbiased().ground_truth("test").as_dict()
+    train_truth = generators.make("trifeature").unbiased().ground_truth("train").as_dict()
+    assert truth != train_truth  # the splits differ, so storing the wrong one would show
+    assert stored == pytest.approx(truth, abs=1e-12)
+    divided_by = result.capture.set_index("term")["true_bits"].to_dict()
+    assert divided_by == pytest.approx(stored, abs=1e-12)
+    cap = result.capture.set_index("term")
+    assert np.allclose(cap["capture"], cap["bits"] / cap["true_bits"])

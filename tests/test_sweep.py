@@ -28,9 +28,9 @@ EPOCHS = 2  # evaluations at epochs 0, 1, 2
 
 
 def _overrides_dict(overrides):
-    import ast
+    from interactions.config_io import parse_value
 
-    return {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in overrides)}
+    return {k: parse_value(v) for k, v in (o.split("=", 1) for o in overrides)}
 
 
 def fake_run(
@@ -90,11 +90,13 @@ def _sweep(out, **kwargs):
 
 
 def test_parse_grid_values_and_errors():
-    grid = parse_grid(["objective.name=comm,cross", "generator.params.synergy=1,2", "x=[1, 2],'a,b',True"])
+    grid = parse_grid(
+        ["objective.name=comm,cross", "generator.params.synergy=1,2", "x=[1, 2],'a,b',true,1e-3"]
+    )
     assert grid == {
         "objective.name": ["comm", "cross"],
         "generator.params.synergy": [1, 2],
-        "x": [[1, 2], "a,b", True],
+        "x": [[1, 2], "a,b", True, 1e-3],
     }
     for bad in (["objective.name"], ["=1,2"], ["a=1,,2"], ["a=1,1"], ["a=1", "a=2"]):
         with pytest.raises(ValueError, match="a|objective|="):
@@ -117,7 +119,7 @@ def test_run_ids_are_stable_and_distinct():
     assert [r.run_id for r in plan_runs("xor", GRID, SEEDS)] == [r.run_id for r in runs]
     assert run_id_for("xor", [], {"a": True}, 0) != run_id_for("xor", [], {"a": 1}, 0)
     assert run_id_for("xor", [], {"a": 1}, 0) != run_id_for("xor", ["train.epochs=1"], {"a": 1}, 0)
-    assert runs[0].overrides == ("objective.name='comm'", "generator.params.synergy=1")
+    assert runs[0].overrides == ('objective.name="comm"', "generator.params.synergy=1")  # TOML text
 
 
 def test_sweep_writes_tidy_table(tmp_path):
@@ -277,7 +279,7 @@ def test_objective_params_reach_only_their_objective():
         "xor", {"objective.name": ["comm", "supervised"]}, [0], (), {"supervised": {"target": "synergy"}}
     )
     by_objective = {r.objective: r.overrides for r in runs}
-    assert "objective.params.target='synergy'" in by_objective["supervised"]
+    assert 'objective.params.target="synergy"' in by_objective["supervised"]
     assert not any(o.startswith("objective.params.") for o in by_objective["comm"])
     plain = plan_runs("xor", {"objective.name": ["comm", "supervised"]}, [0])
     assert plain[0].run_id == runs[0].run_id and plain[1].run_id != runs[1].run_id
@@ -289,3 +291,131 @@ def test_shipped_xor_sweep_gives_supervised_its_target():
     from interactions.sweep import load_objective_params
 
     assert load_objective_params("xor") == {"supervised": {"target": "synergy"}}
+
+
+# ------------------------------------------------------------------- checked before the first run starts
+TINY_CONFIG = {
+    "name": "tiny",
+    "seed": 0,
+    "generator": {"name": "xor"},
+    "objective": {"name": "comm"},
+    "model": {"width": 16, "hidden": 16, "n_tokens": 2, "heads": 2},
+    "train": {"n_train": 128, "epochs": 1, "batch_size": 64, "eval_every": 1, "device": "cpu"},
+    "probe": {"n_train": 128, "n_test": 128, "Cs": [1.0]},
+}
+
+
+def test_bad_grid_value_fails_before_any_training(tmp_path):
+    grid = {"objective.name": ["comm", "cross"], "train.lr": [1e-3, -1.0]}
+    with pytest.raises(ValueError) as err:
+        sweep(TINY_CONFIG, grid, [0, 1], out=tmp_path / "out", progress=False)
+    message = str(err.value)
+    # two configs (comm and cross with lr = -1) fail, each named once for both seeds
+    assert (
+        "2 planned config(s) of the sweep do not resolve" in message
+        and "train.lr must be a positive" in message
+    )
+    assert "train.lr=-1.0" in message
+    assert not (tmp_path / "out").exists()  # nothing was started, not even the directory
+
+
+def test_objective_overrides_reach_only_their_objective(tmp_path):
+    runs = plan_runs(
+        "xor",
+        {"objective.name": ["comm", "factorcl"]},
+        [0],
+        (),
+        {"factorcl": {"lam": 0.5}},
+        {"factorcl": {"train": {"lr": 1e-4, "epochs": 3}, "train.weight_decay": 0.0}},
+    )
+    by_objective = {r.objective: r.overrides for r in runs}
+    assert by_objective["comm"] == ('objective.name="comm"',)
+    assert set(by_objective["factorcl"][1:]) == {
+        "objective.params.lam=0.5",
+        "train.lr=0.0001",
+        "train.epochs=3",
+        "train.weight_decay=0.0",
+    }
+    with pytest.raises(ValueError, match="both objective_params and objective_overrides"):
+        plan_runs(
+            "xor", {}, [0], (), {"comm": {"temperature": 0.2}}, {"comm": {"objective.params.temperature": 1}}
+        )
+    spec = tmp_path / "mine.toml"
+    spec.write_text(
+        'config = "xor"\nseeds = [0]\n[grid]\n"objective.name" = ["comm", "factorcl"]\n'
+        '[objective_overrides.factorcl]\n"train.lr" = 1e-4\ntrain.epochs = 3\n'
+    )
+    table = sweep(str(spec), out=tmp_path / "out", progress=False, run_fn=fake_run)
+    assert set(table["objective"]) == {"comm", "factorcl"}
+    manifest = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert len({r["run_id"] for r in manifest["runs"]}) == 2
+
+
+def test_temperature_grid_over_comm_and_cross(tmp_path):
+    from interactions.cli import main
+
+    args = ["sweep", "tiny.toml", "--grid", "objective.name=comm,cross"]
+    args += ["--grid", "objective.params.temperature=0.1,0.2", "--out", str(tmp_path / "out"), "--quiet"]
+    from interactions.config_io import to_toml
+
+    (tmp_path / "tiny.toml").write_text(to_toml(TINY_CONFIG))
+    args[1] = str(tmp_path / "tiny.toml")
+    assert main(args) == 0
+    table = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert (table["status"] != "failed").all(), table["error"].iloc[0]
+    assert table.groupby(["objective", "objective.params.temperature"]).ngroups == 4
+
+
+# ------------------------------------------------------------------ objectives registered from Python
+from interactions.objectives import CoMM  # noqa: E402
+
+
+class SweepCoMM(CoMM):
+    """CoMM under another name: an objective a user registers from Python (importable by name)."""
+
+
+def test_registered_objective_runs_in_a_two_worker_sweep(tmp_path):
+    import interactions
+    from interactions import objectives
+
+    interactions.register_objective("sweep_comm", SweepCoMM)
+    try:
+        assert objectives.registrations()["sweep_comm"] == f"{__name__}:SweepCoMM"
+        table = sweep(
+            TINY_CONFIG,
+            {"objective.name": ["sweep_comm", "comm"]},
+            [0],
+            workers=2,
+            out=tmp_path,
+            progress=False,
+        )
+        assert (table["status"] != "failed").all(), table["error"].iloc[0]
+        assert set(table["objective"]) == {"sweep_comm", "comm"}
+        assert np.isfinite(table.loc[table["objective"] == "sweep_comm", "bits"]).all()
+    finally:
+        objectives.OBJECTIVES.pop("sweep_comm", None)
+        objectives._REGISTERED.pop("sweep_comm", None)
+
+
+def test_unimportable_registered_objective_is_refused_with_a_remedy(tmp_path):
+    import interactions
+    from interactions import objectives
+
+    class LocalCoMM(CoMM):
+        """Defined inside a function: no worker can import it."""
+
+    interactions.register_objective("local_comm", LocalCoMM)
+    try:
+        with pytest.raises(ValueError, match=r"cannot be imported by name.*top level.*workers=1"):
+            sweep(
+                TINY_CONFIG,
+                {"objective.name": ["local_comm"]},
+                [0, 1],
+                workers=2,
+                out=tmp_path,
+                progress=False,
+            )
+        assert not (tmp_path / "runs").exists()
+    finally:
+        objectives.OBJECTIVES.pop("local_comm", None)
+        objectives._REGISTERED.pop("local_comm", None)

@@ -34,6 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from interactions.registry import suggest
+from interactions.types import SUBSETS
 
 from .encoders import (
     ImageEncoder,
@@ -46,7 +47,6 @@ from .encoders import (
 )
 from .fusion import TokenMask, TransformerFusion, apply_keep, draw_keep, masks_for
 
-SUBSETS: tuple[str, ...] = ("1", "2", "12")
 #: keys of the dual-path model's unique embeddings, one per modality
 UNIQUE_KEYS: tuple[str, ...] = ("u1", "u2")
 #: the features a model may declare

@@ -5,11 +5,19 @@ and reduces to Cross with two (see docs/objectives.md).
 ``OBJECTIVES`` maps names to classes (the dict order is the order in figures). A user's objective is an
 ``Objective`` subclass; register it with ``register_objective(name, cls)`` or name it in a config as
 ``"package.module:Class"``, and check it with ``check_objective(cls, **params)``.
+
+Registrations and worker processes: ``register_objective`` also records where the class can be imported
+from (``"module:qualname"``). A sweep with worker processes (spawned interpreters, or Ray tasks) replays
+those records in each worker (``replay_registrations``) before running, so a registered name works there
+too. A class that cannot be imported by name (defined inside a function, or in an interactive session)
+is refused by such a sweep with an error that says how to make it importable.
 """
 
 from __future__ import annotations
 
-from interactions.registry import lookup
+import sys
+
+from interactions.registry import import_object, lookup
 
 from .base import LossOutput, Objective, validate_objective_class
 from .checks import ObjectiveContractError, check_objective
@@ -37,6 +45,50 @@ OBJECTIVES: dict[str, type[Objective]] = {
 }
 
 
+#: name -> "module:qualname" (or None when not importable) of each objective registered from Python.
+_REGISTERED: dict[str, str | None] = {}
+
+
+def import_path(cls: type) -> str | None:
+    """``"module:qualname"`` that imports ``cls`` in another process, or None when there is none."""
+    module, qualname = getattr(cls, "__module__", None), getattr(cls, "__qualname__", "")
+    if not module or "<locals>" in qualname:
+        return None
+    if module == "__main__" and not getattr(sys.modules.get("__main__"), "__file__", None):
+        return None  # an interactive session: spawned workers have no such __main__
+    return f"{module}:{qualname}"
+
+
+def registrations() -> dict[str, str | None]:
+    """The objectives registered from Python in this process: name -> ``"module:qualname"`` (or None)."""
+    return dict(_REGISTERED)
+
+
+def replay_registrations(records: dict[str, str | None]) -> None:
+    """Register ``records`` (from ``registrations()`` of another process) here, importing each class.
+
+    Raises:
+        ValueError: a record without an import path, or one whose import fails (naming the objective).
+    """
+    for name, path in records.items():
+        if name in OBJECTIVES and _REGISTERED.get(name) == path:
+            continue
+        if path is None:
+            raise ValueError(unimportable_message(name))
+        register_objective(name, import_object(path, f"registered objective {name!r}"), overwrite=True)
+
+
+def unimportable_message(name: str) -> str:
+    """Why a registered objective cannot reach worker processes, and what to do about it."""
+    cls = OBJECTIVES.get(name)
+    where = f"{cls.__module__}.{cls.__qualname__}" if cls is not None else name
+    return (
+        f"objective {name!r} ({where}) was registered from Python but cannot be imported by name, so sweep "
+        "worker processes cannot get it: define the class at the top level of an importable module (a .py "
+        "file on sys.path), or name it in the config as 'module:Class', or run the sweep with workers=1"
+    )
+
+
 def names() -> list[str]:
     """The registered objective names."""
     return list(OBJECTIVES)
@@ -59,6 +111,7 @@ def register_objective(name: str, cls: type[Objective], *, overwrite: bool = Fal
             "pass overwrite=True to replace it"
         )
     OBJECTIVES[name] = cls
+    _REGISTERED[name] = import_path(cls)
 
 
 def get_objective(name: str) -> type[Objective]:
@@ -84,6 +137,9 @@ __all__ = [
     "SynIB",
     "check_objective",
     "get_objective",
+    "import_path",
     "names",
     "register_objective",
+    "registrations",
+    "replay_registrations",
 ]

@@ -32,11 +32,9 @@ from torch import Tensor, nn
 
 from interactions.models.bimodal import ARCHITECTURE_FEATURES, ARCHITECTURE_KEYS, FEATURES
 from interactions.models.fusion import TokenMask
-from interactions.types import TERMS
+from interactions.types import SUBSETS, TERMS
 
 ARCHITECTURES: tuple[str, ...] = tuple(ARCHITECTURE_KEYS)
-#: the embedding keys every architecture returns; an architecture may declare more (``ARCHITECTURE_KEYS``)
-SUBSETS: tuple[str, ...] = ("1", "2", "12")
 
 #: An embedded view: ``{subset: Tensor (B, dims[subset])}``.
 EmbeddedView = Mapping[str, Tensor]

@@ -11,9 +11,9 @@ from scipy.optimize import check_grad
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, log_loss
 
-from estimators.capture import CAPTURE_COLUMNS, capture
+from estimators.capture import capture
 from estimators.probe import LogisticProbe, _loss_and_grad, balanced_accuracy, probe_term
-from interactions.types import TERMS, BimodalSample, InteractionSpec
+from interactions.types import PROBE_COLUMNS, TERMS, BimodalSample, InteractionSpec
 
 
 def make_sample(targets: dict[str, np.ndarray], spec: InteractionSpec | None = None) -> BimodalSample:
@@ -47,7 +47,7 @@ def test_exact_term_is_fully_captured_and_noise_is_not():
     df = capture(
         z[:1000], sample.subset(slice(0, 1000)), z_test=z[1000:], sample_test=sample.subset(slice(1000, None))
     )
-    assert list(df.columns) == list(CAPTURE_COLUMNS)
+    assert list(df.columns) == list(PROBE_COLUMNS)
     assert list(df["term"]) == list(TERMS)
     got = df.set_index("term")
     for term in ("redundancy", "unique_1"):
@@ -71,12 +71,12 @@ def test_xor_is_invisible_to_a_linear_probe_until_the_product_is_a_feature():
     labels = {"redundancy": s1, "unique_1": s2, "unique_2": rng.integers(0, 2, n), "synergy": s1 ^ s2}
     sample = make_sample(labels)
     a, b = 2.0 * s1 - 1, 2.0 * s2 - 1
-    linear = capture(np.column_stack([a, b]), sample, terms=("synergy",), random_state=0).iloc[0]
+    linear = capture(np.column_stack([a, b]), sample, terms=("synergy",), seed=0).iloc[0]
     assert abs(linear["bits"]) < 0.02
     # Accuracy is not at chance: a line can cut off one of the four corners, which gives balanced accuracy
     # 3/4 on XOR with near-uniform probabilities (hence ~0 bits). It can do no better than that.
     assert linear["balanced_accuracy"] <= 0.75 + 0.03
-    product = capture(np.column_stack([a, b, a * b]), sample, terms=("synergy",), random_state=0).iloc[0]
+    product = capture(np.column_stack([a, b, a * b]), sample, terms=("synergy",), seed=0).iloc[0]
     assert product["balanced_accuracy"] == 1.0
     assert product["bits"] == pytest.approx(1.0, abs=0.05)
 
@@ -119,20 +119,20 @@ def test_selected_C_is_the_best_on_the_holdout_path():
     rng = np.random.default_rng(7)
     y = rng.integers(0, 3, 600)
     x = one_hot(y, 3) + 1.5 * rng.normal(size=(600, 3))
-    score = probe_term(x[:400], y[:400], x[400:], y[400:], random_state=0)
+    score = probe_term(x[:400], y[:400], x[400:], y[400:], seed=0)
     assert score.C == min(score.path, key=score.path.get)
-    acc = probe_term(x[:400], y[:400], x[400:], y[400:], selection="balanced_accuracy", random_state=0)
+    acc = probe_term(x[:400], y[:400], x[400:], y[400:], selection="balanced_accuracy", seed=0)
     assert acc.C == max(acc.path, key=acc.path.get)
 
 
-def test_same_inputs_give_the_same_numbers_and_random_state_matters():
+def test_same_inputs_give_the_same_numbers_and_the_seed_matters():
     n = 600
     labels = uniform_labels(n, (2, 3, 2, 4), seed=8)
     z = np.column_stack([labels[t] for t in TERMS]) + np.random.default_rng(9).normal(size=(n, 4))
     sample = make_sample(labels)
-    first = capture(z, sample, random_state=3)
-    pd.testing.assert_frame_equal(first, capture(z, sample, random_state=3))
-    assert not first["bits"].equals(capture(z, sample, random_state=4)["bits"])
+    first = capture(z, sample, seed=3)
+    pd.testing.assert_frame_equal(first, capture(z, sample, seed=3))
+    assert not first["bits"].equals(capture(z, sample, seed=4)["bits"])
     assert (first["n_train"] + first["n_test"] == n).all()
     # stratified per term: each class's test share is round(0.3 * count)
     assert first["n_test"].between(0.3 * n - 4, 0.3 * n + 4).all()

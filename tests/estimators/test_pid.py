@@ -303,3 +303,15 @@ def test_unknown_measure_suggests_a_name() -> None:
 def test_bad_samples_are_rejected(x1: object, x2: object, y: object, err: type) -> None:
     with pytest.raises(err):
         pid_from_samples(x1, x2, y)
+
+
+def test_small_broja_systems_run_on_one_blas_thread():
+    """Waking BLAS threads for 160 x 160 systems cost seconds per call on a busy machine (issue 12)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from estimators.broja import SINGLE_THREAD_MAX_ROWS, _blas_threads_for
+
+    with _blas_threads_for(16 * 10):
+        assert all(i["num_threads"] == 1 for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas")
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    with _blas_threads_for(SINGLE_THREAD_MAX_ROWS + 1):
+        assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before

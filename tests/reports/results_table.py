@@ -40,7 +40,7 @@ def synthetic_table(objectives=("comm", "cross"), seeds=(0, 1, 2), epochs=3, gri
                             | dict(run_id=run_id, status="ok", error="", generator="xor", objective=objective)
                             | dict(seed=seed, epoch=epoch, term=term, true_bits=1.0, bits=capture)
                             | dict(balanced_accuracy=1 / n + (1 - 1 / n) * capture / 2, capture=capture)
-                            | dict(floor=floor, chance=1 / n, feature_dim=16)
+                            | dict(floor=floor, chance=1 / n, feature_dim=16, estimator="probe")
                         )
     frame = pd.DataFrame(rows)
     return frame[[*RESULT_COLUMNS, *keys]]
