@@ -122,15 +122,14 @@ def official_field(name: str, rng: np.random.Generator) -> np.ndarray:
     raise ValueError(f"{name!r} has no random field; random textures: {RANDOM_TEXTURES}")
 
 
-def fast_field(name: str, rng: np.random.Generator) -> np.ndarray:
-    """A random texture field with the official law, from random bits (bool (448, 448); not the official
-    stream)."""
+def fast_field(name: str, rng: np.random.Generator, rows: int = FRAME, cols: int = FRAME) -> np.ndarray:
+    """A ``rows x cols`` window of a random texture field with the official law, from random bits (bool; not
+    the official stream). A rain window is drawn with the ``RAIN_LENGTH - 1`` rows above it, whose streaks
+    reach into it, so any window has exactly the law of the same window of a full field."""
     if name == "noise":
-        return (
-            np.unpackbits(rng.integers(0, 256, size=FRAME * FRAME // 8, dtype=np.uint8))
-            .reshape(FRAME, FRAME)
-            .astype(bool)
-        )
+        bits = rng.integers(0, 256, size=-(-rows * cols // 8), dtype=np.uint8)
+        return np.unpackbits(bits)[: rows * cols].reshape(rows, cols).astype(bool)
     if name == "rain":
-        return rain_streaks(rng.integers(0, 1 << 16, size=(FRAME, FRAME), dtype=np.uint16) < 3277)
+        starts = rng.integers(0, 1 << 16, size=(rows + RAIN_LENGTH - 1, cols), dtype=np.uint16) < 3277
+        return rain_streaks(starts)[RAIN_LENGTH - 1 :]
     raise ValueError(f"{name!r} has no random field; random textures: {RANDOM_TEXTURES}")

@@ -210,14 +210,19 @@ class Nuisance:
             tuple(self.fields[k] for k in rows.tolist()),
         )
 
-    def field(self, k: int, texture: str) -> np.ndarray:
-        """The random field of image k, bool (448, 448)."""
+    def field(self, k: int, texture: str, window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """The random field of image k, bool (448, 448), or its ``window`` (row0, row1, col0, col1).
+
+        A seeded (fast) field is drawn for the window only (the texels the image reads), which has the
+        same law as that window of a full field.
+        """
         value = self.fields[k]
         if value is None:
             raise ValueError(f"image {k} has no random field for texture {texture!r}")
+        r0, r1, c0, c1 = window if window is not None else (0, FRAME, 0, FRAME)
         if isinstance(value, np.ndarray):
-            return np.unpackbits(value).reshape(FRAME, FRAME).astype(bool)
-        return fast_field(texture, np.random.default_rng(value))
+            return np.unpackbits(value).reshape(FRAME, FRAME).astype(bool)[r0:r1, c0:c1]
+        return fast_field(texture, np.random.default_rng(value), r1 - r0, c1 - c0)
 
 
 def draw_official_nuisance(textures: CodeLike, rng: np.random.Generator) -> Nuisance:
@@ -348,19 +353,51 @@ def area_resample(canvas: np.ndarray, size: int) -> np.ndarray:
     return (area * (size / CANVAS) ** 2).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=len(SHAPES) * 2 * MAX_ANGLE)
+def _box_integral(shape: int, angle: int) -> np.ndarray:
+    """Integral image of a rotated template, float64 (h + 1, h + 1): ``I[a, b]`` = sum of ``box[:a, :b]``."""
+    box = rotated_box(shape, angle)
+    out = np.zeros((len(box) + 1, len(box) + 1), dtype=np.float64)
+    np.cumsum(np.cumsum(box, axis=0, dtype=np.float64), axis=1, out=out[1:, 1:])
+    out.flags.writeable = False
+    return out
+
+
+def _interpolate_edges(edges: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edge positions clipped to [0, side] -> (integer part in 0..side-1, fraction)."""
+    x = np.clip(edges, 0.0, side)
+    part = np.minimum(np.floor(x).astype(np.int64), side - 1)
+    return part, x - part
+
+
 def shape_masks(shapes: CodeLike, nuisance: Nuisance, image_size: int) -> np.ndarray:
-    """Shape masks in [0, 1], float32 (n, S, S): the official 224-px mask, area-resampled when S != 224."""
+    """Shape masks in [0, 1], float32 (n, S, S): the official 224-px mask, area-resampled when S != 224.
+
+    At S != 224 each output pixel is the mean of the 224-px mask over its footprint, read from the rotated
+    box's integral image (linear between pixel edges, so exact for fractional footprints); equal to
+    ``area_resample`` of the pasted 224-px canvas, without building it.
+    """
     codes = to_codes(shapes, SHAPES, "shape")
     size = check_image_size(image_size)
     _check_len(codes, nuisance)
-    canvas = np.zeros((len(codes), CANVAS, CANVAS), dtype=np.float32)
     rows = zip(codes.tolist(), nuisance.shape_angle.tolist(), nuisance.offset.tolist())
-    for k, (code, angle, (r0, c0)) in enumerate(rows):
-        box = rotated_box(code, angle)
-        canvas[k, r0 : r0 + len(box), c0 : c0 + len(box)] = box
     if size == CANVAS:
+        canvas = np.zeros((len(codes), CANVAS, CANVAS), dtype=np.float32)
+        for k, (code, angle, (r0, c0)) in enumerate(rows):
+            box = rotated_box(code, angle)
+            canvas[k, r0 : r0 + len(box), c0 : c0 + len(box)] = box
         return canvas
-    return area_resample(canvas, size)
+    edges = np.arange(size + 1, dtype=np.float64) * CANVAS / size
+    out = np.empty((len(codes), size, size), dtype=np.float32)
+    for k, (code, angle, (r0, c0)) in enumerate(rows):
+        integral = _box_integral(code, angle)
+        h = len(integral) - 1
+        ir, fr = _interpolate_edges(edges - r0, h)
+        ic, fc = _interpolate_edges(edges - c0, h)
+        by_row = integral[ir] * (1 - fr)[:, None] + integral[ir + 1] * fr[:, None]  # (S + 1, h + 1)
+        both = by_row[:, ic] * (1 - fc) + by_row[:, ic + 1] * fc  # (S + 1, S + 1)
+        out[k] = np.diff(np.diff(both, axis=0), axis=1) * (size / CANVAS) ** 2
+    return out
 
 
 # ------------------------------------------------------------------------------------------- textures
@@ -410,7 +447,10 @@ def texture_masks(textures: CodeLike, nuisance: Nuisance, image_size: int) -> np
         name = TEXTURES[code]
         if name in RANDOM_TEXTURES:
             for k in idx.tolist():
-                out[k] = nuisance.field(k, name)[rows[k], cols[k]]
+                r, c = rows[k], cols[k]
+                r0, c0 = int(r.min()), int(c.min())
+                patch = nuisance.field(k, name, (r0, int(r.max()) + 1, c0, int(c.max()) + 1))
+                out[k] = patch[r - r0, c - c0]
             continue
         x = cols[idx] + nuisance.phase[idx, 0, None, None].astype(np.int16)
         y = rows[idx] + nuisance.phase[idx, 1, None, None].astype(np.int16)
