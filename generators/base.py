@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
+import os
 from typing import Any, ClassVar, Union
 
 import numpy as np
@@ -47,6 +49,40 @@ def check_n(n: Any) -> int:
     return int(n)
 
 
+#: A sample may use at most this fraction of the machine's physical memory for x1 and x2.
+MEMORY_FRACTION = 0.8
+
+
+def memory_limit_bytes() -> int | None:
+    """``MEMORY_FRACTION`` of the physical memory in bytes, or None where the OS does not say."""
+    try:
+        return int(MEMORY_FRACTION * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def sample_bytes(shapes: tuple[tuple[int, ...], ...], n: int) -> int:
+    """Estimated bytes of ``n`` samples' inputs: ``n * sum(prod(shape)) * 4`` (float32)."""
+    return int(n) * 4 * sum(int(np.prod(shape)) for shape in shapes)
+
+
+def check_fits_in_memory(what: str, shapes: tuple[tuple[int, ...], ...], n: Any) -> None:
+    """Refuse ``n`` samples whose inputs alone would exceed ``memory_limit_bytes()``, before allocating.
+
+    Raises:
+        ValueError: naming ``what`` (e.g. "train.n_train=1000000000"), the estimate and the limit in GB.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        return  # check_n reports a bad type
+    need, limit = sample_bytes(shapes, n), memory_limit_bytes()
+    if limit is not None and need > limit:
+        raise ValueError(
+            f"{what} needs about {need / 1e9:.1f} GB for its inputs alone, more than the "
+            f"{limit / 1e9:.1f} GB this machine allows ({MEMORY_FRACTION:.0%} of its memory); "
+            "draw fewer samples"
+        )
+
+
 def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     """Validate an integer hyper-parameter in ``[lo, hi]`` (``hi=None``: unbounded); bools are rejected."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -74,6 +110,21 @@ class Generator(abc.ABC):
     """
 
     name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every subclass's ``sample`` first refuses sizes that cannot fit in memory (no allocation)."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("sample")
+        if own is None or getattr(own, "checks_memory", False) or getattr(own, "__isabstractmethod__", False):
+            return
+
+        @functools.wraps(own)
+        def sample(self: Generator, n: int, *args: Any, **kwargs: Any) -> BimodalSample:
+            check_fits_in_memory(f"{type(self).__name__}.sample(n={n})", self.shapes, n)
+            return own(self, n, *args, **kwargs)
+
+        sample.checks_memory = True  # type: ignore[attr-defined]
+        cls.sample = sample  # type: ignore[method-assign]
 
     @abc.abstractmethod
     def sample(self, n: int, seed: SeedLike = 0, *, split: str = "train") -> BimodalSample:

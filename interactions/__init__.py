@@ -26,6 +26,13 @@ def run(config: Any, overrides: list[str] | None = None, **kwargs: Any) -> Any:
     return _run(config, overrides=overrides, **kwargs)
 
 
+def load_run(run_dir: Any, device: str = "cpu") -> Any:
+    """Load a finished run's config, result and trained model (see ``interactions.experiment.load_run``)."""
+    from .experiment import load_run as _load_run
+
+    return _load_run(run_dir, device=device)
+
+
 def register_objective(name: str, cls: type) -> None:
     """Register a user's objective class under ``name`` (see ``interactions.objectives``)."""
     from .objectives import register_objective as _register
@@ -33,4 +40,12 @@ def register_objective(name: str, cls: type) -> None:
     _register(name, cls)
 
 
-__all__ = ["TERMS", "BimodalSample", "InteractionSpec", "__version__", "register_objective", "run"]
+__all__ = [
+    "TERMS",
+    "BimodalSample",
+    "InteractionSpec",
+    "__version__",
+    "load_run",
+    "register_objective",
+    "run",
+]

@@ -6,6 +6,11 @@ Examples::
     interactions run xor --set objective.name=cross --set train.epochs=5 --out runs/xor-cross
     interactions sweep xor --grid objective.name=comm,cross --seeds 0-2 --out runs/sweep
     interactions report runs/sweep --out figures/
+
+Exit status: 0 success; 1 a run of the sweep failed, or an unexpected error; 2 bad input (a config, a
+value, a damaged or incomplete results table), named in one line on stderr; 3 another sweep or run is using
+the same --out; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Errors are one line; -v adds the
+traceback.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-LIST_KINDS: tuple[str, ...] = ("generators", "objectives", "configs", "estimators")
+LIST_KINDS: tuple[str, ...] = ("generators", "objectives", "configs", "sweeps", "estimators")
 
 
 def _first_line(obj: Any) -> str:
@@ -40,6 +47,10 @@ def list_entries(kind: str) -> list[tuple[str, str]]:
         from . import configs
 
         return [(name, configs.description(name)) for name in configs.names()]
+    if kind == "sweeps":
+        from .sweep import shipped_sweeps
+
+        return shipped_sweeps()
     if kind == "estimators":
         import estimators
 
@@ -69,6 +80,12 @@ def format_capture(df: Any) -> str:
     return df[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
+def _say(args: argparse.Namespace, message: str) -> None:
+    """A status line on stderr, unless -q."""
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from .experiment import run
 
@@ -82,6 +99,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         resume=not args.restart,
         progress=not args.quiet,
     )
+    if result.reused:
+        _say(args, f"reusing the finished run in {args.out} (nothing trained; --restart trains it again)")
     cfg = result.config
     print(
         f"{cfg['name']}: objective {cfg['objective']['name']!r} on generator {cfg['generator']['name']!r}, "
@@ -119,14 +138,41 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         backend=args.backend,
         out=args.out,
         progress=not args.quiet,
+        fail_fast=args.fail_fast,
+        dry_run=args.dry_run,
+    )
+    if args.dry_run:
+        print(table.to_string(index=False) if len(table) else "no runs planned")
+        print(f"{len(table)} runs planned in {args.out} (dry run: nothing trained)")
+        return 0
+    summary = table.attrs.get("summary", {})
+    failures = summary.get("failures", {})
+    for run_id, line in failures.items():
+        print(
+            f"failed run {run_id}: {line} (traceback in {Path(args.out) / 'runs' / run_id / 'error.txt'})",
+            file=sys.stderr,
+        )
+    stopped = f", {summary['not_run']} not run (--fail-fast)" if summary.get("not_run") else ""
+    _say(
+        args,
+        f"sweep: {summary.get('planned', 0)} runs: {summary.get('trained', 0)} trained, "
+        f"{summary.get('reused', 0)} reused, {summary.get('failed', 0)} failed{stopped} in "
+        f"{summary.get('elapsed_s', 0.0):.1f} s",
     )
     print(f"{len(table)} rows written to {args.out}")
-    return 0
+    return 1 if failures or summary.get("not_run") else 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from reports import write_report
 
+    from .sweep_check import check_results, table_problems
+
+    if args.allow_incomplete:
+        for problem in table_problems(args.results):
+            print(f"warning: {problem}", file=sys.stderr)
+    else:
+        check_results(args.results)
     results = Path(args.results)
     out = args.out if args.out is not None else (results if results.is_dir() else results.parent) / "report"
     paths = write_report(args.results, out)
@@ -135,12 +181,42 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _common_flags() -> argparse.ArgumentParser:
+    """-q and -v, accepted before or after the subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="no progress bars and no status lines; results and errors are still printed",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the full traceback of an error",
+    )
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``interactions`` command."""
-    parser = argparse.ArgumentParser(prog="interactions", description=__doc__.splitlines()[0])
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="interactions",
+        description=__doc__.splitlines()[0],
+        epilog="Exit status: 0 ok, 1 a run failed, 2 bad input, 3 output directory busy, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no status lines")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print the full traceback of an error")
+    common = _common_flags()
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run_p = sub.add_parser("run", help="train one config and print its capture table")
+    run_p = sub.add_parser("run", parents=[common], help="train one config and print its capture table")
     run_p.add_argument(
         "config", help="a shipped config name (see 'interactions list configs') or a TOML path"
     )
@@ -152,47 +228,90 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a config key, e.g. objective.name=cross (repeatable)",
     )
     run_p.add_argument("--seed", type=int, default=None, help="replace the config's seed")
-    run_p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:1 ...")
-    run_p.add_argument("--out", default=None, help="run directory (resumed if it exists)")
+    run_p.add_argument("--device", default=None, help="where to train: auto, cpu, cuda, cuda:1 ...")
+    run_p.add_argument(
+        "--out",
+        default=None,
+        help="run directory; a finished run there is reused, an interrupted one resumed",
+    )
     run_p.add_argument("--restart", action="store_true", help="ignore what --out holds and start over")
-    run_p.add_argument("--quiet", action="store_true", help="no progress bar")
     run_p.set_defaults(func=_cmd_run)
 
-    list_p = sub.add_parser("list", help="list generators, objectives, configs or estimators")
-    list_p.add_argument("kind", nargs="?", choices=LIST_KINDS, default=None)
+    list_p = sub.add_parser(
+        "list", parents=[common], help="list generators, objectives, configs, sweeps or estimators"
+    )
+    list_p.add_argument(
+        "kind", nargs="?", choices=LIST_KINDS, default=None, help="what to list (default: all)"
+    )
     list_p.set_defaults(func=_cmd_list)
 
-    sweep_p = sub.add_parser("sweep", help="run a grid of configs over seeds into one results table")
-    sweep_p.add_argument("config", help="a base config with --grid, or a sweep definition without")
+    sweep_p = sub.add_parser(
+        "sweep", parents=[common], help="run a grid of configs over seeds into one results table"
+    )
+    sweep_p.add_argument(
+        "config",
+        help="a base config with --grid, or a sweep definition without it (see 'interactions list sweeps')",
+    )
     sweep_p.add_argument(
         "--grid",
         action="append",
         default=[],
         metavar="KEY=V1,V2",
-        help="a swept key and its values (repeatable)",
+        help="a config key to vary and its values, e.g. objective.name=comm,cross (repeatable)",
     )
     sweep_p.add_argument(
-        "--seeds", default=None, help="'0-4' or '0,2,5' (default: the sweep file's seeds, else 0)"
+        "--seeds", default=None, help="seeds as 0-4 or 0,2,5 (default: the sweep file's seeds, else 0)"
     )
-    sweep_p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    sweep_p.add_argument("--workers", type=int, default=1)
-    sweep_p.add_argument("--backend", choices=("local", "ray"), default="local")
-    sweep_p.add_argument("--out", required=True, help="results directory")
-    sweep_p.add_argument("--quiet", action="store_true")
+    sweep_p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key in every run, e.g. train.epochs=5 (repeatable)",
+    )
+    sweep_p.add_argument(
+        "--workers", type=int, default=1, help="runs trained at the same time, one process each (default 1)"
+    )
+    sweep_p.add_argument(
+        "--backend", choices=("local", "ray"), default="local", help="local processes or a Ray cluster"
+    )
+    sweep_p.add_argument(
+        "--out", required=True, help="results directory: results.csv, losses.csv, sweep.json and runs/"
+    )
+    sweep_p.add_argument(
+        "--dry-run", action="store_true", help="print the planned runs and their state; train nothing"
+    )
+    sweep_p.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at the first failed run instead of finishing the others",
+    )
     sweep_p.set_defaults(func=_cmd_sweep)
 
-    report_p = sub.add_parser("report", help="figures and a summary from a results directory")
+    report_p = sub.add_parser(
+        "report", parents=[common], help="figures and a summary from a results directory"
+    )
     report_p.add_argument("results", help="a sweep's results directory (or results table)")
     report_p.add_argument("--out", default=None, help="where to write the report (default: RESULTS/report)")
+    report_p.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="report even when runs are missing or failed (the problems are printed as warnings)",
+    )
     report_p.set_defaults(func=_cmd_report)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``interactions`` script; returns the exit status.
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: workers are stopped, files stay whole
 
-    Configuration errors (``ValueError``/``TypeError`` raised before training) are printed as one line
-    on stderr with exit status 2 instead of a traceback.
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``interactions`` script; returns the exit status (see the module docstring).
+
+    Every error is printed as one line on stderr naming the file or value (the traceback with -v):
+    ``ValueError``/``TypeError`` (bad input, damaged files) exit 2, a busy sweep directory 3, anything else
+    1; Ctrl-C exits 130 and SIGTERM 143 after stopping sweep workers.
 
     The current directory is put on ``sys.path`` (as ``python -m`` does), so that a user's objective or
     generator named ``"module:Class"`` in a config or ``--set``/``--grid`` is found next to where the
@@ -202,11 +321,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, os.getcwd())
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if hasattr(signal, "SIGTERM") and _in_main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    name = f"interactions {args.command}"
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError) as err:
-        print(f"interactions {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        where = (
+            f"; finished work is saved in {args.out}, rerun the same command to resume"
+            if getattr(args, "out", None)
+            else ""
+        )
+        print(f"{name}: interrupted{where}", file=sys.stderr)
+        return 130
+    except SystemExit as exit_:
+        if exit_.code == 128 + getattr(signal, "SIGTERM", 15):
+            print(f"{name}: terminated", file=sys.stderr)
+        raise
+    except Exception as err:  # noqa: BLE001 - every error reaches the user as one line
+        from .atomic import DirectoryBusyError
+
+        if args.verbose:
+            traceback.print_exc()
+        print(f"{name}: error: {_one_line(err)}", file=sys.stderr)
+        if isinstance(err, DirectoryBusyError):
+            return 3
+        return 2 if isinstance(err, (ValueError, TypeError)) else 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _one_line(err: BaseException) -> str:
+    """``err`` as one line: its message (with the type for errors whose message alone is unclear)."""
+    text = " ".join(str(err).split()) or "no message"
+    if isinstance(err, (ValueError, TypeError)):
+        return text
+    if isinstance(err, MemoryError):
+        return f"out of memory ({text}); use smaller sizes (train.n_train, probe.n_train, batch sizes)"
+    if isinstance(err, OSError) and err.filename is not None:
+        return f"{err.strerror or type(err).__name__}: {err.filename!r}"
+    return f"{type(err).__name__}: {text}"
 
 
 if __name__ == "__main__":  # pragma: no cover

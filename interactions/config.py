@@ -67,7 +67,8 @@ class TrainSettings:
             (fast for small vectors); "batch" draws them per batch (bounded memory for large images).
         device: "auto" (CUDA when present), "cpu", "cuda", "cuda:<i>" or "mps".
         amp: mixed precision (float16 autocast + GradScaler) when the device is CUDA; ignored on the CPU.
-        num_threads: torch CPU threads during the run (0 = leave torch's setting unchanged).
+        num_threads: torch and BLAS CPU threads during the run (default 1, the same in the main process and
+            in sweep workers, so that numbers do not depend on --workers; 0 = leave the settings unchanged).
         eval_batch_size: batch size of feature extraction for the probe.
         checkpoint_every: write ``checkpoint.pt`` every this many epochs (and after every evaluation)
             when the run has a directory.
@@ -84,7 +85,7 @@ class TrainSettings:
     views_per: str = "epoch"
     device: str = "auto"
     amp: bool = True
-    num_threads: int = 0
+    num_threads: int = 1
     eval_batch_size: int = 1024
     checkpoint_every: int = 1
 

@@ -54,7 +54,7 @@ def load(config: Any) -> dict[str, Any]:
         raise ValueError(f"config file {str(path)!r} does not exist")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"config file {str(path)!r} is not valid TOML: {err}") from None
     data.setdefault("name", path.stem)
     return data

@@ -15,15 +15,27 @@ Run directory (when ``out`` is given, ``out`` is the run's directory):
 
 Resuming: a finished directory is loaded without training; an interrupted one continues from its
 checkpoint. Because each epoch reseeds its own streams, a resumed CPU run ends with exactly the numbers of
-an uninterrupted one.
+an uninterrupted one, wherever it was stopped (during an epoch, during an evaluation, while writing a file).
+
+Integrity: ``result.json`` carries the SHA-256 of its own content, of the resolved config
+(``config_sha256``) and of ``metrics.jsonl``; ``checkpoint.pt`` carries the SHA-256 of its payload and the
+config's. A file that fails its check is never reused: a damaged ``result.json`` or ``metrics.jsonl`` is
+rebuilt from the last checkpoint, a damaged checkpoint means training again from the start. The stored
+config hash, not ``config.toml`` (a copy for people to read), decides whether a directory belongs to the
+config being run, so a deleted or edited ``config.toml`` cannot let another config reuse the run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import hashlib
 import json
 import math
+import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +44,7 @@ import pandas as pd
 import torch
 
 from . import config as config_mod
-from .atomic import atomic_write_text
+from .atomic import DamagedFileError, DirectoryBusyError, atomic_write_text, is_sealed, seal
 from .devices import environment, resolve_device
 from .training import Batches, Seeds, Trainer, derive, features, load_checkpoint, save_checkpoint, to_device
 from .types import TERMS
@@ -78,6 +90,7 @@ class RunResult:
     ground_truth: dict = dataclasses.field(default_factory=dict)
     feature_dim: int = 0
     elapsed_s: float = 0.0
+    reused: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (NaN written as null), the content of ``result.json``."""
@@ -149,27 +162,128 @@ def write_text(path: Path, text: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ run directory
+RUN_FILES: tuple[str, ...] = ("result.json", "checkpoint.pt", "metrics.jsonl", "config.toml", "env.json")
+
+#: Arguments of the evaluation callback of ``run``: ``callback(epoch, losses, probe)``.
+EvalCallback = Callable[[int, dict, pd.DataFrame], None]
+
+
+def sha256_text(text: str) -> str:
+    """Hex SHA-256 of ``text`` (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def config_digest(cfg: dict) -> str:
+    """The identity of a resolved config: the SHA-256 of its TOML text (what ``config.toml`` holds)."""
+    return sha256_text(config_mod.to_toml(cfg))
+
+
+def read_result(run_dir: Path) -> dict[str, Any] | None:
+    """The verified content of ``run_dir/result.json``, or None when it is missing or fails its checks.
+
+    A result is valid when it parses, its ``sha256`` matches its content, its status is finished and it has
+    no repeated (epoch, term) rows; a damaged file is renamed ``result.json.damaged`` (kept for a look) so
+    that it can never be read as finished.
+    """
+    path = Path(run_dir) / "result.json"
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ok = (
+            isinstance(data, dict)
+            and is_sealed(data)
+            and data.get("status") == FINISHED
+            and len({(r["epoch"], r["term"]) for r in data["history"]}) == len(data["history"])
+        )
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        ok = False
+    if not ok:
+        path.replace(path.with_name("result.json.damaged"))
+        return None
+    return data
+
+
+def _read_checkpoint(run_dir: Path, dev: torch.device) -> dict[str, Any] | None:
+    """The verified checkpoint of ``run_dir`` or None (missing or damaged: renamed ``*.damaged``)."""
+    path = Path(run_dir) / "checkpoint.pt"
+    if not path.exists():
+        return None
+    try:
+        state = load_checkpoint(path, dev)
+        if not isinstance(state, dict) or "config_sha256" not in state:
+            raise DamagedFileError(f"checkpoint {str(path)!r} has no config hash")
+    except (DamagedFileError, OSError, RuntimeError, EOFError, KeyError, ValueError):
+        path.replace(path.with_name("checkpoint.pt.damaged"))
+        return None
+    return state
+
+
+def _checkpoint_intact(run_dir: Path) -> bool:
+    """True unless ``checkpoint.pt`` exists and fails its SHA-256 (a deleted one is no damage)."""
+    from .training import checkpoint_payload
+
+    if not (run_dir / "checkpoint.pt").exists():
+        return True
+    try:
+        checkpoint_payload(run_dir / "checkpoint.pt")
+    except (DamagedFileError, OSError):
+        return False
+    return True
+
+
+def _metrics_text(metrics: list[dict]) -> str:
+    return "".join(json.dumps(m) + "\n" for m in metrics)
+
+
+def _different_config(run_dir: Path) -> ValueError:
+    return ValueError(
+        f"run directory {str(run_dir)!r} holds a run of a different config; use another directory "
+        "or resume=False (CLI: --restart) to overwrite it"
+    )
+
+
 def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
-    """Returns "done", "resume" or "fresh"; raises if the directory holds a different config."""
+    """Returns "done", "resume" or "fresh"; raises if the directory holds a different config.
+
+    "done": ``result.json`` and ``metrics.jsonl`` pass their checks and belong to ``cfg``. "resume": a
+    verified checkpoint of ``cfg`` (a damaged result is then rebuilt from it). "fresh": nothing usable.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
-    files = [
-        run_dir / n for n in ("result.json", "checkpoint.pt", "metrics.jsonl", "config.toml", "env.json")
-    ]
+    for stale in run_dir.glob(".*.tmp"):  # left by a process killed while writing (the directory is locked)
+        stale.unlink(missing_ok=True)
     if not resume:
-        for f in files:
-            f.unlink(missing_ok=True)
+        for name in RUN_FILES:
+            (run_dir / name).unlink(missing_ok=True)
         return "fresh"
+    digest = config_digest(cfg)
+    result = read_result(run_dir)
+    if result is not None:
+        if result.get("config_sha256") != digest:
+            raise _different_config(run_dir)
+        metrics = run_dir / "metrics.jsonl"
+        if (
+            _checkpoint_intact(run_dir)
+            and metrics.exists()
+            and sha256_text(metrics.read_text(encoding="utf-8", errors="replace"))
+            == result.get("metrics_sha256")
+        ):
+            return "done"
+        (run_dir / "result.json").unlink()  # metrics log or checkpoint damaged: rebuilt or retrained
+    state = _read_checkpoint(run_dir, torch.device("cpu"))
+    if state is not None:
+        if state["config_sha256"] != digest:
+            raise _different_config(run_dir)
+        return "resume"
     stored = run_dir / "config.toml"
-    if stored.exists():
-        previous = config_mod.tomllib.loads(stored.read_text(encoding="utf-8"))
-        if previous != config_mod.tomllib.loads(config_mod.to_toml(cfg)):
-            raise ValueError(
-                f"run directory {str(run_dir)!r} holds a run of a different config; use another directory "
-                "or resume=False to overwrite it"
-            )
-    if (run_dir / "result.json").exists():
-        return "done"
-    return "resume" if (run_dir / "checkpoint.pt").exists() else "fresh"
+    if result is None and stored.exists():
+        try:
+            previous = config_mod.tomllib.loads(stored.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):  # a damaged copy: nothing else in the directory to reuse
+            previous = None
+        if previous is not None and previous != config_mod.tomllib.loads(config_mod.to_toml(cfg)):
+            raise _different_config(run_dir)
+    return "fresh"
 
 
 def _evaluate(model, objective, probe_data, settings, probe, seeds, epoch: int, amp: bool) -> pd.DataFrame:
@@ -194,6 +308,8 @@ def run(
     out: str | Path | None = None,
     resume: bool = True,
     progress: bool = True,
+    callback: EvalCallback | None = None,
+    tensorboard: str | Path | None = None,
 ) -> RunResult:
     """Pre-train one model with one objective and probe what it keeps of each interaction term.
 
@@ -205,23 +321,85 @@ def run(
         out: the run directory (created); None keeps everything in memory.
         resume: reuse a finished run in ``out`` or continue an interrupted one; False starts over.
         progress: show a tqdm progress bar.
+        callback: called after every evaluation as ``callback(epoch, losses, probe)``: ``epoch`` (int, 0 =
+            the untrained model), ``losses`` (dict loss-term name -> that epoch's mean; empty at epoch 0),
+            ``probe`` (DataFrame, one row per term with the columns of ``RunResult.history`` except
+            ``floor``). A resumed run calls it only for the evaluations it makes itself.
+        tensorboard: a log directory for TensorBoard scalars (``loss/<term>``, ``capture/<term>``,
+            ``bits/<term>`` per evaluation epoch); needs the optional extra ``tensorboard``.
 
     Returns:
-        The ``RunResult``; ``capture`` holds the last evaluation with its floor (epoch-0 capture).
+        The ``RunResult``; ``capture`` holds the last evaluation with its floor (epoch-0 capture);
+        ``reused`` is True when a finished run directory was loaded instead of trained.
 
     Raises:
         ValueError / TypeError: a bad config, naming the key, before any training.
     """
     cfg = config_mod.resolve(config, overrides, seed=seed, device=device)
-    run_dir = Path(out) if out is not None else None
+    if out is None:
+        return _run_resolved(cfg, None, resume, progress, callback, tensorboard)
+    run_dir = Path(out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with run_dir_lock(run_dir):
+        return _run_resolved(cfg, run_dir, resume, progress, callback, tensorboard)
+
+
+class RunDirectoryBusyError(DirectoryBusyError):
+    """Another process is running in the run directory."""
+
+
+@contextlib.contextmanager
+def run_dir_lock(run_dir: Path) -> Iterator[None]:
+    """An exclusive ``fcntl.flock`` on the run directory itself (no lock file), released with its process.
+
+    Raises:
+        RunDirectoryBusyError: another process holds it (two runs writing one directory would mix files).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunDirectoryBusyError(
+                f"another process is running in run directory {str(run_dir)!r}; wait for it or use "
+                "another --out"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _run_resolved(
+    cfg: dict,
+    run_dir: Path | None,
+    resume: bool,
+    progress: bool,
+    callback: EvalCallback | None,
+    tensorboard: str | Path | None,
+) -> RunResult:
+    """``run`` once its config is resolved (and its directory locked): reuse, resume or train."""
     state = "fresh"
     if run_dir is not None:
         state = _prepare_dir(run_dir, cfg, resume)
         if state == "done":
+            text = config_mod.to_toml(cfg)
+            stored = run_dir / "config.toml"
+            if not stored.exists() or stored.read_text(encoding="utf-8", errors="replace") != text:
+                write_text(stored, text)  # a readable copy; the run's identity is the hash in result.json
             data = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
-            return RunResult.from_json(data, run_dir)
+            return dataclasses.replace(RunResult.from_json(data, run_dir), reused=True)
     settings = config_mod.TrainSettings(**cfg["train"])
+    check_sizes(cfg)
     dev = resolve_device(settings.device)
+    watchers = [callback] if callback is not None else []
+    writer = _tensorboard_writer(tensorboard) if tensorboard is not None else None
+    if writer is not None:
+        watchers.append(functools.partial(_log_scalars, writer))
     threads = torch.get_num_threads()
     if settings.num_threads:
         torch.set_num_threads(settings.num_threads)
@@ -229,10 +407,58 @@ def run(
         [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
     )
     try:
-        with torch.random.fork_rng(devices=forked):
-            return _run(cfg, settings, dev, run_dir, state, progress)
+        with torch.random.fork_rng(devices=forked), _blas_threads(settings.num_threads):
+            return _run(cfg, settings, dev, run_dir, state, progress, watchers)
     finally:
         torch.set_num_threads(threads)
+        if writer is not None:
+            writer.close()
+
+
+def _blas_threads(n: int) -> contextlib.AbstractContextManager:
+    """numpy/scipy BLAS threads limited to ``n`` (0: unchanged), so the probe, too, computes the same
+    numbers in a sweep worker as in the main process."""
+    if not n:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n)
+
+
+def _tensorboard_writer(log_dir: str | Path) -> Any:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError as err:
+        raise ImportError(
+            "tensorboard=... needs TensorBoard, an optional extra: "
+            "pip install 'comm-interactions[tensorboard]'"
+        ) from err
+    return SummaryWriter(log_dir=str(log_dir))
+
+
+def _log_scalars(writer: Any, epoch: int, losses: dict, probe: pd.DataFrame) -> None:
+    for name, value in losses.items():
+        writer.add_scalar(f"loss/{name}", value, epoch)
+    for row in probe.itertuples(index=False):
+        writer.add_scalar(f"capture/{row.term}", row.capture, epoch)
+        writer.add_scalar(f"bits/{row.term}", row.bits, epoch)
+    writer.flush()
+
+
+def check_sizes(cfg: dict) -> None:
+    """Refuse sample sizes of a resolved config whose inputs would not fit in memory, before any allocation.
+
+    Raises:
+        ValueError: naming the key (``train.n_train``, ``probe.n_train`` or ``probe.n_test``), its value, the
+            estimated size and the limit (``generators.base.check_fits_in_memory``).
+    """
+    import generators
+    from generators.base import check_fits_in_memory
+
+    shapes = generators.make(cfg["generator"]["name"], **cfg["generator"]["params"]).shapes
+    for section, key in (("train", "n_train"), ("probe", "n_train"), ("probe", "n_test")):
+        if key in cfg[section]:
+            check_fits_in_memory(f"{section}.{key}={cfg[section][key]}", shapes, cfg[section][key])
 
 
 @dataclasses.dataclass
@@ -281,7 +507,13 @@ def build(cfg: dict, settings: config_mod.TrainSettings, dev: torch.device) -> P
 
 
 def _run(
-    cfg: dict, settings, dev: torch.device, run_dir: Path | None, state: str, progress: bool
+    cfg: dict,
+    settings,
+    dev: torch.device,
+    run_dir: Path | None,
+    state: str,
+    progress: bool,
+    watchers: list[EvalCallback] | None = None,
 ) -> RunResult:
     from tqdm.auto import tqdm
 
@@ -295,6 +527,7 @@ def _run(
     losses: list[dict] = []
     metrics: list[dict] = []
     start, elapsed_before = 0, 0.0
+    digest = config_digest(cfg)
     if state == "resume":
         ckpt = load_checkpoint(run_dir / "checkpoint.pt", dev)  # type: ignore[operator]
         trainer.load_state_dict(ckpt["trainer"])
@@ -304,7 +537,7 @@ def _run(
     if run_dir is not None:
         write_text(run_dir / "config.toml", config_mod.to_toml(cfg))
         write_json(run_dir / "env.json", environment(dev, cfg["seed"]))
-        write_text(run_dir / "metrics.jsonl", "".join(json.dumps(_clean(m)) + "\n" for m in metrics))
+        write_text(run_dir / "metrics.jsonl", _metrics_text(metrics))
 
     def checkpoint(epoch: int) -> None:
         if run_dir is None:
@@ -319,6 +552,7 @@ def _run(
                 "metrics": metrics,
                 "history": history,
                 "elapsed_s": elapsed_before + time.perf_counter() - started,
+                "config_sha256": digest,
             },
         )
 
@@ -334,9 +568,11 @@ def _run(
         if run_dir is not None:
             with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(metrics[-1]) + "\n")
+        for watch in watchers or ():
+            watch(epoch, dict(epoch_losses), df.drop(columns="epoch").reset_index(drop=True))
 
     eval_epochs = set(settings.eval_epochs())
-    if start == 0:
+    if state != "resume":  # a checkpoint, even of epoch 0, already holds the epoch-0 evaluation
         evaluate(0, {})
         checkpoint(0)
     bar = tqdm(
@@ -360,7 +596,10 @@ def _run(
         bar.close()
     result = _result(cfg, run_dir, history, losses, unbiased, elapsed_before + time.perf_counter() - started)
     if run_dir is not None:
-        write_json(run_dir / "result.json", result.to_json())
+        text = _metrics_text(metrics)
+        write_text(run_dir / "metrics.jsonl", text)
+        sealed = {**result.to_json(), "config_sha256": digest, "metrics_sha256": sha256_text(text)}
+        write_json(run_dir / "result.json", seal(_clean(sealed)))
     return result
 
 
@@ -395,3 +634,84 @@ def _result(cfg, run_dir, history, losses, unbiased, elapsed: float) -> RunResul
         feature_dim=int(last["feature_dim"].iloc[0]),
         elapsed_s=float(elapsed),
     )
+
+
+# ------------------------------------------------------------------------------------------ finished runs
+@dataclasses.dataclass
+class LoadedRun:
+    """A finished run's trained networks, ready to embed new inputs (``load_run``).
+
+    Attributes:
+        config: the run's resolved config.
+        result: the run's ``RunResult`` (capture, history, losses).
+        model: the trained ``BimodalModel`` (eval mode).
+        objective: the trained objective (its ``represent`` maps the model's embeddings to the probed
+            features).
+        device: where model and objective live.
+    """
+
+    config: dict
+    result: RunResult
+    model: torch.nn.Module
+    objective: torch.nn.Module
+    device: torch.device
+
+    def embed(self, x1: Any, x2: Any, batch_size: int | None = None) -> np.ndarray:
+        """The features the run's probe sees, for new inputs.
+
+        Args:
+            x1: modality 1, numpy or tensor, shape (n, *shape_1) (uint8 images or floats, as the generator
+                draws them).
+            x2: modality 2, shape (n, *shape_2).
+            batch_size: feature-extraction batch size (default: the run's ``train.eval_batch_size``).
+
+        Returns:
+            float32 array (n, feature_dim).
+        """
+        size = int(batch_size or self.config["train"]["eval_batch_size"])
+        a, b = (
+            x.to(self.device) if torch.is_tensor(x) else to_device(np.asarray(x), self.device)
+            for x in (x1, x2)
+        )
+        return features(self.model, self.objective, a, b, size, amp=False)
+
+
+def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
+    """Load a finished run directory: its config, result and trained model, to embed new inputs.
+
+    Args:
+        run_dir: a directory written by ``run(..., out=run_dir)`` that finished.
+        device: where to put the networks ("cpu", "cuda", ...).
+
+    Returns:
+        A ``LoadedRun``; ``loaded.embed(sample.x1, sample.x2)`` gives the probed features of new data.
+
+    Raises:
+        ValueError: the directory holds no finished run, or its files fail their integrity checks.
+    """
+    import generators
+
+    from .models import build_model
+    from .objectives import get_objective
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "result.json").exists():
+        raise ValueError(f"{str(run_dir)!r} holds no finished run (no result.json)")
+    data = read_result(run_dir)
+    if data is None:
+        raise ValueError(f"{str(run_dir / 'result.json')!r} is damaged; rerun the run to rebuild it")
+    cfg = data["config"]
+    dev = torch.device(device)
+    state = load_checkpoint(run_dir / "checkpoint.pt", dev)
+    if state.get("config_sha256") != data.get("config_sha256"):
+        raise ValueError(f"{str(run_dir / 'checkpoint.pt')!r} belongs to another config than result.json")
+    gen = generators.make(cfg["generator"]["name"], **cfg["generator"]["params"])
+    objective_cls = get_objective(cfg["objective"]["name"])
+    with torch.random.fork_rng(devices=[]):  # initial weights are overwritten; keep the caller's RNG
+        model = build_model(objective_cls.architecture, gen.shapes, **cfg["model"]).to(dev)
+        objective = objective_cls(model.dims, **cfg["objective"]["params"]).to(dev)
+    model.load_state_dict(state["trainer"]["model"])
+    objective.load_state_dict(state["trainer"]["objective"])
+    model.eval()
+    objective.eval()
+    return LoadedRun(cfg, RunResult.from_json(data, run_dir), model, objective, dev)

@@ -14,11 +14,19 @@ Resuming. Rerunning the same command plans the same ``run_id`` values, so:
   ``resume=True`` and the run function continues from its checkpoint;
 * a failed run has no ``result.json`` either, so it is retried.
 
-Failures. An exception inside a run is recorded as **one row per term** of ``TERMS`` with ``status =
-"failed"``, the error text (``"TypeName: message"``; the full traceback goes to the run's ``error.txt``),
-``epoch`` missing and every metric NaN; the sweep goes on. ``KeyboardInterrupt`` is not a failure: the
+Failures. Every planned run's config is resolved before the first run starts, so a bad grid value (an
+unknown objective, a misspelt key) stops the sweep at once with a ``ValueError`` naming the runs. An
+exception inside a run is recorded as **one row per term** of ``TERMS`` with ``status = "failed"``, the
+error text (``"TypeName: message"``; the full traceback goes to the run's ``error.txt``), ``epoch``
+missing and every metric NaN; the sweep goes on (``fail_fast=True`` stops it instead), and the next call
+retries the failed runs. ``KeyboardInterrupt`` is not a failure: the
 sweep stops, the table written so far stays intact (every file is written to a temporary name and moved
 into place with ``os.replace``) and the interrupt is re-raised for the caller (the CLI exits with 130).
+
+One sweep at a time per directory: ``sweep`` holds an exclusive lock on ``out/.sweep.lock`` while it runs
+(``SweepLockedError`` for a second one). The table is rebuilt from the run directories at every call, so a
+missing or damaged ``results.csv`` comes back as it was; ``losses.csv`` beside it holds every run's
+per-epoch loss terms (columns ``run_id, generator, objective, seed, <grid keys>, epoch, name, value``).
 
 Run ids. ``run_id`` is the first 10 hex digits of the SHA-256 of the canonical JSON of ``{"config":
 <config as given: name, path string or dict>, "overrides": [...], "grid": {key: value}, "seed": seed}``. It
@@ -37,6 +45,7 @@ import hashlib
 import itertools
 import json
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,10 +64,13 @@ from .sweep_runner import (
     RESULT_COLUMNS,
     PlannedRun,
     ResultTable,
+    SweepLockedError,
     execute_local,
     execute_ray,
+    is_finished,
     run_dir,
     run_one,
+    sweep_lock,
     write_manifest,
 )
 
@@ -68,12 +80,14 @@ _BACKENDS = ("local", "ray")
 __all__ = [
     "RESULT_COLUMNS",
     "PlannedRun",
+    "SweepLockedError",
     "load_objective_params",
     "load_sweep",
     "parse_grid",
     "parse_seeds",
     "plan_runs",
     "run_id_for",
+    "shipped_sweeps",
     "sweep",
 ]
 
@@ -137,6 +151,8 @@ def sweep(
     run_fn: Callable[..., Any] | None = None,
     resources: Mapping[str, float] | None = None,
     objective_params: Mapping[str, Mapping[str, Any]] | None = None,
+    fail_fast: bool = False,
+    dry_run: bool = False,
 ) -> pd.DataFrame:
     """Run every grid assignment x seed, resumably, and return the tidy results table.
 
@@ -158,14 +174,24 @@ def sweep(
         resources: Ray resources per run, default ``{"num_cpus": 1}`` (e.g. add ``"num_gpus": 1``).
         objective_params: objective name -> parameters given only to runs of that objective (see
             ``plan_runs``); a sweep file's ``[objective_params]`` table, extended by this argument.
+        fail_fast: stop at the first failed run (running ones are terminated and resume on the next call).
+        dry_run: plan only: return the planned runs (``run_id``, ``seed``, ``generator``, ``objective``,
+            grid columns and ``state``: "finished", "interrupted", "failed" or "new") without training or
+            writing anything.
 
     Returns:
-        The results table of all planned runs (``RESULT_COLUMNS`` + grid-key columns), in plan order.
+        The results table of the planned runs done so far (``RESULT_COLUMNS`` + grid-key columns), in plan
+        order; ``table.attrs["summary"]`` counts them: ``planned``, ``trained`` (this call), ``reused``
+        (finished before), ``failed`` (with ``failures``: run id -> first error line), ``not_run`` (after
+        a fail-fast stop) and ``elapsed_s``.
 
     Raises:
-        ValueError: bad grid, seeds, workers or backend (named in the message).
+        ValueError: bad grid, seeds, workers or backend, or a planned config that does not resolve (named
+            in the message), before any run starts.
+        SweepLockedError: another sweep is running in ``out``.
         KeyboardInterrupt: re-raised after the table of the finished runs has been written.
     """
+    started = time.perf_counter()
     if grid is None:
         sweep_file = config
         config, grid, file_seeds, file_overrides = load_sweep(sweep_file)
@@ -179,38 +205,114 @@ def sweep(
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(_BACKENDS)}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    out = Path(out)
+    runs = plan_runs(config, grid, seeds, overrides, objective_params)
+    if dry_run:
+        return plan_table(out, runs, list(grid))
     if run_fn is None:
         from .experiment import run as run_fn
 
-    out = Path(out)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    runs = plan_runs(config, grid, seeds, overrides, objective_params)
-    write_manifest(out, config, grid, seeds, overrides, runs)
-    table = ResultTable(out, runs, list(grid))
-    finished = [r for r in runs if (run_dir(out, r) / "result.json").exists()]
+        check_configs(config, runs)
+    with sweep_lock(out):
+        (out / "runs").mkdir(parents=True, exist_ok=True)
+        write_manifest(out, config, grid, seeds, overrides, runs)
+        return _execute(
+            run_fn, config, runs, list(grid), out, workers, backend, progress, resources, fail_fast, started
+        )
+
+
+def _execute(run_fn, config, runs, grid_keys, out, workers, backend, progress, resources, fail_fast, started):
+    """The body of ``sweep`` once the lock is held: load finished runs, run the others, keep the table."""
+    table = ResultTable(out, runs, grid_keys)
+    finished = [r for r in runs if is_finished(run_dir(out, r))]
     pending = [r for r in runs if r not in finished]
+    counts = {"trained": 0, "reused": 0, "failed": 0}
+
+    def tally(output, loaded: bool) -> None:
+        kind = "failed" if output.failed else "reused" if loaded or output.reused else "trained"
+        counts[kind] += 1
+
     for run in finished:  # loaded, not trained: the run function reads result.json
-        table.add(run, run_one(run_fn, config, run, str(run_dir(out, run)), limit_threads=False))
+        output = run_one(run_fn, config, run, str(run_dir(out, run)), limit_threads=False)
+        table.add(run, output)
+        tally(output, loaded=True)
     table.write()
 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(runs), initial=len(finished), disable=not progress, desc="sweep", unit="run")
 
-    def on_done(run: PlannedRun, rows: pd.DataFrame) -> None:
-        table.add(run, rows)
+    def on_done(run: PlannedRun, output) -> None:
+        table.add(run, output)
         table.write()
+        tally(output, loaded=False)
         bar.update(1)
         bar.set_postfix(failed=table.n_failed, refresh=False)
 
+    not_run: list[PlannedRun] = []
     try:
         if backend == "ray":
             execute_ray(run_fn, config, pending, out, workers, on_done, resources)
         else:
-            execute_local(run_fn, config, pending, out, workers, on_done)
+            not_run = execute_local(run_fn, config, pending, out, workers, on_done, fail_fast=fail_fast)
     finally:
         bar.close()
-    return table.frame()
+    frame = table.frame()
+    failed = frame[frame["status"] == "failed"].groupby("run_id", sort=False)["error"].first()
+    frame.attrs["summary"] = {
+        "planned": len(runs),
+        **counts,
+        "failures": {
+            str(run_id): (str(error).strip().splitlines() or [""])[0] for run_id, error in failed.items()
+        },
+        "not_run": len(not_run),
+        "elapsed_s": time.perf_counter() - started,
+    }
+    return frame
+
+
+def check_configs(config: Any, runs: Sequence[PlannedRun]) -> None:
+    """Resolve every planned run's config (no training) and raise one ``ValueError`` naming each bad run.
+
+    Runs that differ only by seed share one check.
+    """
+    from .config import resolve
+
+    problems, seen = [], set()
+    for run in runs:
+        if run.overrides in seen:
+            continue
+        seen.add(run.overrides)
+        try:
+            resolve(config, list(run.overrides), seed=run.seed)
+        except (ValueError, TypeError) as err:
+            where = ", ".join(f"{k}={v!r}" for k, v in run.assignment.items()) or "the base config"
+            problems.append(f"{where}: {err}")
+    if problems:
+        raise ValueError(
+            f"{len(problems)} planned config(s) of the sweep do not resolve; " + "; ".join(problems)
+        )
+
+
+def plan_table(out: Path, runs: Sequence[PlannedRun], grid_keys: Sequence[str]) -> pd.DataFrame:
+    """The planned runs and the state of their directories (no file is read beyond ``exists``)."""
+    rows = []
+    for run in runs:
+        directory = run_dir(out, run)
+        if (directory / "result.json").exists():
+            state = "finished"
+        elif (directory / "checkpoint.pt").exists():
+            state = "interrupted"
+        elif (directory / "error.txt").exists():
+            state = "failed"
+        else:
+            state = "new"
+        rows.append(
+            {"run_id": run.run_id, "seed": run.seed, "generator": run.generator, "objective": run.objective}
+            | {key: run.assignment.get(key) for key in grid_keys}
+            | {"state": state}
+        )
+    return pd.DataFrame(rows)
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -331,14 +433,30 @@ def _read_sweep_file(name_or_path: str | os.PathLike[str]) -> tuple[Path, dict[s
                 f"unknown sweep {str(name_or_path)!r}{suggest(str(name_or_path), shipped)}; "
                 f"shipped: {', '.join(shipped)} (or give a TOML path)"
             )
-    with open(path, "rb") as handle:
-        spec = tomllib.load(handle)
+    try:
+        with open(path, "rb") as handle:
+            spec = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"sweep file {str(path)!r} is not valid TOML: {err}") from None
     unknown = [k for k in spec if k not in _SWEEP_KEYS]
     if unknown:
         raise ValueError(
             f"sweep file {str(path)!r}: unknown key {unknown[0]!r}{suggest(unknown[0], _SWEEP_KEYS)}"
         )
     return path, spec
+
+
+def shipped_sweeps() -> list[tuple[str, str]]:
+    """``(name, description)`` of every sweep definition under ``interactions/configs/sweeps/``."""
+    entries = []
+    for path in sorted(_SWEEPS_DIR.glob("*.toml")):
+        try:
+            with open(path, "rb") as handle:
+                description = str(tomllib.load(handle).get("description", ""))
+        except (OSError, ValueError):
+            description = "(unreadable file)"
+        entries.append((path.stem, " ".join(description.split())))
+    return entries
 
 
 def load_objective_params(name_or_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:

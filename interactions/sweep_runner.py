@@ -1,25 +1,36 @@
 """Execution side of sweeps: run one planned run, collect its rows, keep the results table on disk.
 
 ``interactions.sweep`` plans the runs (grid x seeds) and calls ``execute_local`` or ``execute_ray``; every
-finished run's rows go through ``ResultTable``, which rewrites ``results.parquet`` / ``results.csv``
-atomically (temp file + ``os.replace``), so an interrupted sweep never leaves a half-written table.
+finished run's rows go through ``ResultTable``, which rewrites ``results.parquet`` / ``results.csv`` and the
+per-epoch loss table ``losses.csv`` atomically (temp file + ``os.replace``), so an interrupted sweep never
+leaves a half-written table.
+
+Faults. Local workers are one spawned process per run (at most ``workers`` at a time): a worker that dies
+(killed, out of memory) costs only its own run, recorded as a failure and retried by the next call. A
+worker stops by itself within a second when the sweep's process disappears (even after ``kill -9``), and
+ignores Ctrl-C, which the sweep's process handles by terminating its workers (their runs resume from their
+checkpoints). ``sweep_lock`` keeps a second sweep out of a directory that one is using.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_write, atomic_write_text
+from .atomic import DirectoryBusyError, atomic_write, atomic_write_text, exclusive_lock, is_sealed
 from .types import TERMS
 
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -62,15 +73,37 @@ def limit_threads_to_one() -> None:
     """One compute thread per worker process, so that N workers use N cores."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
-    import sys
 
     if "torch" in sys.modules:  # otherwise torch reads OMP_NUM_THREADS when the run imports it
         sys.modules["torch"].set_num_threads(1)
 
 
+@dataclass
+class RunOutput:
+    """What one run gives the sweep: its rows of the results table and of the loss table.
+
+    Attributes:
+        rows: ``RESULT_COLUMNS`` + grid columns, one row per evaluation epoch and term (or failure rows).
+        losses: ``LOSS_COLUMNS`` + grid columns, one row per epoch and loss term (empty for a failure).
+        reused: the run was finished before this call and only loaded.
+    """
+
+    rows: pd.DataFrame
+    losses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reused: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return bool((self.rows["status"] == "failed").any())
+
+
+class WorkerDied(RuntimeError):
+    """A sweep worker process ended without returning its run's rows (killed, out of memory, ...)."""
+
+
 def run_one(
     run_fn: Callable[..., Any], config: Any, run: PlannedRun, run_dir: str, limit_threads: bool = True
-) -> pd.DataFrame:
+) -> RunOutput:
     """Run (or load) one run and return its rows; an ``Exception`` becomes failure rows."""
     if limit_threads:
         limit_threads_to_one()
@@ -83,10 +116,32 @@ def run_one(
             resume=True,
             progress=False,
         )
-        return result_rows(run, result)
+        return RunOutput(
+            result_rows(run, result), loss_rows(run, result), bool(getattr(result, "reused", False))
+        )
     except Exception as err:  # recorded and the sweep goes on; KeyboardInterrupt passes through
         atomic_write_text(Path(run_dir) / "error.txt", traceback.format_exc())
-        return failed_rows(run, err)
+        return RunOutput(failed_rows(run, err))
+
+
+#: Fixed columns of ``losses.csv``; grid-key columns follow ``seed``.
+LOSS_COLUMNS: tuple[str, ...] = ("run_id", "generator", "objective", "seed", "epoch", "name", "value")
+
+
+def loss_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
+    """The run's per-epoch loss terms (epoch means) with its identity columns, or an empty frame."""
+    losses = getattr(result, "losses", None)
+    if not isinstance(losses, pd.DataFrame) or losses.empty:
+        return pd.DataFrame()
+    rows = losses[["epoch", "name", "value"]].copy()
+    resolved = getattr(result, "config", None) or {}
+    rows["run_id"] = run.run_id
+    rows["generator"] = str(resolved.get("generator", {}).get("name", run.generator))
+    rows["objective"] = str(resolved.get("objective", {}).get("name", run.objective))
+    rows["seed"] = run.seed
+    for key, value in run.assignment.items():
+        rows[key] = value
+    return rows
 
 
 def result_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
@@ -131,13 +186,30 @@ class ResultTable:
     def __init__(self, out: Path, runs: list[PlannedRun], grid_keys: list[str]) -> None:
         self.out, self.runs, self.grid_keys = out, runs, grid_keys
         self.rows: dict[str, pd.DataFrame] = {}
+        self.losses: dict[str, pd.DataFrame] = {}
 
     @property
     def n_failed(self) -> int:
         return sum(bool((r["status"] == "failed").any()) for r in self.rows.values())
 
-    def add(self, run: PlannedRun, rows: pd.DataFrame) -> None:
+    def add(self, run: PlannedRun, rows: pd.DataFrame | RunOutput) -> None:
+        if isinstance(rows, RunOutput):
+            self.losses[run.run_id] = rows.losses
+            rows = rows.rows
         self.rows[run.run_id] = rows
+
+    def loss_frame(self) -> pd.DataFrame:
+        """The tidy loss table (contract 8): run_id, generator, objective, seed, <grid>, epoch, name, value"""
+        columns = [*LOSS_COLUMNS[:4], *self.grid_keys, *LOSS_COLUMNS[4:]]
+        parts = [
+            self.losses[r.run_id] for r in self.runs if not self.losses.get(r.run_id, pd.DataFrame()).empty
+        ]
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        frame = pd.concat(parts, ignore_index=True).reindex(columns=columns)
+        for key in self.grid_keys:
+            frame[key] = _normalise_column(frame[key])
+        return frame
 
     def frame(self) -> pd.DataFrame:
         columns = [*RESULT_COLUMNS, *self.grid_keys]
@@ -164,6 +236,8 @@ class ResultTable:
         else:
             atomic_write(self.out / "results.parquet", lambda p: frame.to_parquet(p, index=False))
         atomic_write(self.out / "results.csv", lambda p: frame.to_csv(p, index=False))
+        losses = self.loss_frame()
+        atomic_write(self.out / "losses.csv", lambda p: losses.to_csv(p, index=False))
 
 
 def _normalise_column(values: pd.Series) -> pd.Series:
@@ -187,34 +261,143 @@ def write_manifest(out: Path, config: Any, grid: dict, seeds: list[int], overrid
     atomic_write_text(out / "sweep.json", json.dumps(manifest, indent=2, default=repr) + "\n")
 
 
-def execute_local(run_fn, config, pending: list[PlannedRun], out: Path, workers: int, on_done) -> None:
-    if workers == 1 or len(pending) <= 1:
-        for run in pending:
-            on_done(run, run_one(run_fn, config, run, str(run_dir(out, run)), limit_threads=False))
-        return
-    import multiprocessing
+def is_finished(run_dir: Path) -> bool:
+    """True when ``run_dir/result.json`` exists and, if it carries a ``sha256`` seal, passes it.
 
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(pending)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=limit_threads_to_one,
-    )
+    (A damaged result is then not counted as finished: its run goes to a worker, which rebuilds it.)
+    """
+    path = Path(run_dir) / "result.json"
+    if not path.exists():
+        return False
     try:
-        futures = {pool.submit(run_one, run_fn, config, r, str(run_dir(out, r))): r for r in pending}
-        for future in as_completed(futures):
-            run = futures[future]
-            try:
-                rows = future.result()
-            except Exception as err:  # the worker itself died (e.g. killed for memory)
-                rows = failed_rows(run, err)
-            on_done(run, rows)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        # Running workers would otherwise be joined at exit; their runs resume from checkpoints.
-        for process in list(getattr(pool, "_processes", {}).values()):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError, OSError):
+        return False
+    return not isinstance(data, dict) or "sha256" not in data or is_sealed(data)
+
+
+# ---------------------------------------------------------------------------------------------- the lock
+class SweepLockedError(DirectoryBusyError):
+    """Another sweep holds the lock of the results directory."""
+
+
+LOCK_NAME = ".sweep.lock"
+
+
+def sweep_lock(out: Path) -> contextlib.AbstractContextManager:
+    """Hold an exclusive lock on ``out/.sweep.lock`` for the duration of the block (``exclusive_lock``).
+
+    Raises:
+        SweepLockedError: another sweep holds it (the message names its pid, host and start time).
+    """
+    return exclusive_lock(
+        out / LOCK_NAME,
+        lambda holder: SweepLockedError(
+            f"another sweep is running in {str(out)!r} ({holder}); wait for it to finish or use another --out"
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------- local runs
+def _exit_with_parent(parent_pid: int, interval_s: float = 0.5) -> None:
+    """Start a daemon thread that ends this process (SIGTERM to itself) when ``parent_pid`` is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds: atomic writes remove their temporary files
+
+
+def _worker_main(conn: Any, parent_pid: int, run_fn, config, run: PlannedRun, directory: str) -> None:
+    """Body of a worker process: one run, its ``RunOutput`` sent back through ``conn``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the sweep, which terminates us
+    signal.signal(signal.SIGTERM, _terminated)
+    _exit_with_parent(parent_pid)
+    output = run_one(run_fn, config, run, directory)
+    conn.send(output)
+    conn.close()
+
+
+def _stop(processes: list[Any], grace_s: float = 10.0) -> None:
+    """Terminate worker processes, then kill those that do not end within ``grace_s``."""
+    for process in processes:
+        if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def execute_local(
+    run_fn, config, pending: list[PlannedRun], out: Path, workers: int, on_done, fail_fast: bool = False
+) -> list[PlannedRun]:
+    """Run ``pending``: in this process when ``workers == 1``, else one spawned process per run.
+
+    ``on_done(run, RunOutput)`` is called in this process as each run ends. With ``fail_fast``, the first
+    failure stops the sweep: no further run starts and running ones are terminated (they resume later).
+
+    Returns:
+        The runs that were not run (non-empty only after a fail-fast stop).
+    """
+    if workers == 1:
+        for i, run in enumerate(pending):
+            output = run_one(run_fn, config, run, str(run_dir(out, run)), limit_threads=False)
+            on_done(run, output)
+            if fail_fast and output.failed:
+                return pending[i + 1 :]
+        return []
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("spawn")
+    queue = list(pending)
+    running: dict[Any, tuple[Any, PlannedRun]] = {}  # receiving end of the pipe -> (process, run)
+    try:
+        while queue or running:
+            while queue and len(running) < workers:
+                run = queue.pop(0)
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_worker_main,
+                    args=(send, os.getpid(), run_fn, config, run, str(run_dir(out, run))),
+                    name=f"sweep-run-{run.run_id}",
+                    daemon=True,
+                )
+                process.start()
+                send.close()
+                running[receive] = (process, run)
+            for receive in wait(list(running)):
+                process, run = running.pop(receive)
+                try:
+                    output = receive.recv()
+                except EOFError:  # the worker died before sending anything
+                    output = None
+                receive.close()
+                process.join()
+                if output is None:
+                    err = WorkerDied(
+                        f"worker process of run {run.run_id} died (exit code {process.exitcode})"
+                    )
+                    output = RunOutput(failed_rows(run, err))
+                on_done(run, output)
+                if fail_fast and output.failed:
+                    left = [r for _, r in running.values()] + queue
+                    _stop([p for p, _ in running.values()])
+                    running.clear()
+                    return left
+    except BaseException:
+        _stop([p for p, _ in running.values()])
         raise
-    pool.shutdown(wait=True)
+    return []
 
 
 def execute_ray(run_fn, config, pending, out: Path, workers: int, on_done, resources) -> None:
@@ -242,10 +425,10 @@ def execute_ray(run_fn, config, pending, out: Path, workers: int, on_done, resou
             for ref in done:
                 run = in_flight.pop(ref)
                 try:
-                    rows = ray.get(ref)
+                    output = ray.get(ref)
                 except Exception as err:  # task or node lost
-                    rows = failed_rows(run, err)
-                on_done(run, rows)
+                    output = RunOutput(failed_rows(run, err))
+                on_done(run, output)
     except BaseException:
         for ref in in_flight:
             ray.cancel(ref, force=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .atomic import atomic_write
+from .atomic import DamagedFileError, atomic_write
 from .config import TrainSettings
 from .types import TERMS, BimodalSample
 
@@ -246,17 +248,18 @@ class Trainer:
         self.objective.train()
         sums: dict[str, Any] = {}
         steps = 0
+        step_losses: list[torch.Tensor] = []  # checked once per epoch: no device sync per step
         for views, targets in batches:
             terms = self.step(views, targets)
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + (v.float() if torch.is_tensor(v) else float(v))
+            step_losses.append(torch.as_tensor(terms["loss"]).float())
             steps += 1
             if progress is not None:
                 progress.update(1)
-        means = {k: float(v) / max(steps, 1) for k, v in sums.items()}
-        if not self.amp and not np.isfinite(means.get("loss", 0.0)):
-            raise FloatingPointError(f"training loss is not finite at epoch {epoch}: {means['loss']}")
-        return means
+        if not self.amp:  # with mixed precision the GradScaler skips overflowing steps itself
+            check_finite_losses(step_losses, epoch)
+        return {k: float(v) / max(steps, 1) for k, v in sums.items()}
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue: model, objective, optimisers and scalers."""
@@ -278,6 +281,25 @@ class Trainer:
             self.aux_optimizer.load_state_dict(state["aux_optimizer"])
         self.scaler.load_state_dict(state["scaler"])
         self.aux_scaler.load_state_dict(state["aux_scaler"])
+
+
+def check_finite_losses(step_losses: list[torch.Tensor], epoch: int) -> None:
+    """Raise ``FloatingPointError`` naming the epoch and the first step (1-based) whose loss is NaN or inf.
+
+    Args:
+        step_losses: the total loss of every step of the epoch, in order (0-d tensors).
+        epoch: the epoch number (1-based), for the message.
+    """
+    if not step_losses:
+        return
+    losses = torch.stack([loss.detach().reshape(()) for loss in step_losses]).cpu()
+    bad = (~torch.isfinite(losses)).nonzero()
+    if len(bad):
+        step = int(bad[0, 0])
+        raise FloatingPointError(
+            f"training loss became {float(losses[step])} at epoch {epoch}, step {step + 1} of "
+            f"{len(step_losses)}; lower train.lr, or check the objective's parameters"
+        )
 
 
 class _ParamList(nn.Module):
@@ -318,11 +340,45 @@ def features(
 
 
 # ------------------------------------------------------------------------------------------- checkpoints
+#: First line of a checkpoint file; the second is ``sha256 <hex digest of the payload>``, then the payload
+#: (``torch.save`` bytes). The digest is checked before ``torch.load`` reads anything.
+CHECKPOINT_MAGIC = b"interactions-checkpoint v1\n"
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write ``state`` to ``path`` atomically (a temporary file, then ``os.replace``)."""
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    """Write ``state`` to ``path`` atomically (a temporary file, then ``os.replace``), with its SHA-256."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    payload = buffer.getvalue()
+    header = CHECKPOINT_MAGIC + b"sha256 " + hashlib.sha256(payload).hexdigest().encode() + b"\n"
+    atomic_write(path, lambda tmp: tmp.write_bytes(header + payload))
 
 
 def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
-    """Read a checkpoint written by ``save_checkpoint``, tensors mapped onto ``device``."""
-    return torch.load(Path(path), map_location=device, weights_only=False)
+    """Read a checkpoint written by ``save_checkpoint``, tensors mapped onto ``device``.
+
+    Raises:
+        DamagedFileError: the file is truncated, altered, or not a checkpoint of this toolkit (its
+            SHA-256 does not match the one it was written with); nothing is unpickled in that case.
+    """
+    payload = checkpoint_payload(path)
+    return torch.load(io.BytesIO(payload), map_location=device, weights_only=False)
+
+
+def checkpoint_payload(path: Path) -> bytes:
+    """The verified ``torch.save`` bytes of a checkpoint (see ``load_checkpoint``; nothing is unpickled).
+
+    Raises:
+        DamagedFileError: bad header or SHA-256 mismatch.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    first = len(CHECKPOINT_MAGIC)
+    end = data.find(b"\n", first)
+    if not data.startswith(CHECKPOINT_MAGIC) or end < 0 or not data[first:end].startswith(b"sha256 "):
+        raise DamagedFileError(f"checkpoint {str(path)!r} is damaged or not a checkpoint (bad header)")
+    expected = data[first + len(b"sha256 ") : end].decode("ascii", errors="replace")
+    payload = data[end + 1 :]
+    if hashlib.sha256(payload).hexdigest() != expected:
+        raise DamagedFileError(f"checkpoint {str(path)!r} is damaged (its SHA-256 does not match)")
+    return payload
