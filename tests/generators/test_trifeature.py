@@ -547,8 +547,8 @@ def test_bad_input_raises_before_any_rendering(gen, monkeypatch):
             fresh.sample(n)
     with pytest.raises(ValueError, match="split"):
         fresh.sample(5, split="val")
-    with pytest.raises(ValueError, match="n=576847 exceeds the 576846 allowed unbiased pairs"):
-        fresh.sample(576_847)
+    with pytest.raises(ValueError, match="n=4095 exceeds the 4094 allowed unbiased pairs of the test split"):
+        fresh.sample(4095, split="test")
     with pytest.raises(ValueError, match="renders_per_combination"):
         TrifeatureGenerator(renders_per_combination=0)
     for bad in ("yes", True, None):
