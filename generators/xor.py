@@ -3,7 +3,7 @@
 Latents of one draw (all bits uniform and independent unless ``bias > 0``):
 
 * ``r`` (``redundancy`` bits) seen by both modalities, ``u1`` / ``u2`` (``unique_1`` / ``unique_2`` bits)
-  seen only by x1 / x2, ``s1`` / ``s2`` (``synergy`` bits each) seen by x1 / x2;
+  seen only by x1 / x2, ``s1`` / ``s2`` (``synergy * synergy_order`` bits each) seen by x1 / x2;
 * ``nuisance_1`` / ``nuisance_2``: ``nuisance`` continuous coordinates per modality, each g + margin *
   sign(g) with g ~ N(0, 1), independent across modalities and of every target.
 
@@ -24,20 +24,30 @@ plateau within the CPU budget of the shipped ``xor`` experiment, so the defaults
 Targets (integer codes, bit j has weight 2**j; a term with 0 bits has an all-zero target):
 ``redundancy = code(r)``, ``unique_1 = code(u1)``, ``unique_2 = code(u2)``, ``synergy = code(s1 XOR s2)``.
 
+Higher-order synergy (``synergy_order = m > 1``): each modality holds ``m`` synergy bits per target bit, and
+target bit j is the parity of all ``2 m`` of them, T_j = parity(s1[j m : (j + 1) m]) XOR parity(s2[j m :
+(j + 1) m]) (``grouped_parity``). Any ``2 m - 1`` of those bits are independent of T_j, so the label is an
+interaction of order ``2 m`` between the modalities (m = 1 is the plain XOR). The decomposition is the same
+as for m = 1 (below), with T the grouped parity.
+
 ``bias``: with probability ``bias`` a draw is *matched*, ``s2 = s1`` (so its synergy code is 0), otherwise
-``s2`` is uniform; this is the Trifeature paper's biased pre-training (colour_2 = M(texture_1)) transposed to
-bits. Training data then carries the relation that the unbiased evaluation data (``unbiased()``) tests.
+``s2`` is uniform (for every ``synergy_order``); this is the Trifeature paper's biased pre-training
+(colour_2 = M(texture_1)) transposed to bits. Training data then carries the relation that the unbiased
+evaluation data (``unbiased()``) tests.
 
 Ground truth (``ground_truth``): the BROJA decomposition (Bertschinger et al. 2014) for the joint target
 ``Y = (r, u1, u2, s1 XOR s2)``, X1 = (r, u1, s1), X2 = (r, u2, s2); the blocks are independent and BROJA
 is additive over independent blocks (checked with dit in the tests), so R, U1, U2 are the bit counts and
-S = H(T) for T = s1 XOR s2. Under
+S = H(T) for T = s1 XOR s2 (or the grouped parity). Under
 bias ``b`` with ``k = synergy`` bits, T = 0 with probability ``b + (1 - b) / 2**k`` and every other code
 with ``(1 - b) / 2**k``; T stays independent of s1 and of s2 (the joint of (s1, s2) is symmetric and
 T | s1 has that same law), so I(X_i; T) = 0 and S = H(T). The minimum-MI measure would give 2/0/0/2 for
 one bit of each (reference-values C1), which is why the measure is BROJA.
 With ``noise > 0`` the spec is still the latent-level decomposition above: it is what the observations
 carry in the limit noise -> 0; at finite noise they carry at most that much.
+
+Distractors: of the ``nuisance`` coordinates per modality, ``coupling`` per bit of the wider modality are
+multiplied into the bits; the rest (``n_distractors``) carry nothing and only widen the input.
 """
 
 from __future__ import annotations
@@ -92,6 +102,18 @@ def stream_rng(seed: SeedLike, stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), stream]))
 
 
+def grouped_parity(bits: np.ndarray, order: int) -> np.ndarray:
+    """Parity of consecutive groups of ``order`` bits. Shape: (n, k * order) -> (n, k), uint8.
+
+    Column j of the result is the XOR of columns ``j * order`` to ``(j + 1) * order - 1``; ``order = 1``
+    returns the bits unchanged.
+    """
+    n, width = bits.shape
+    if order < 1 or width % order:
+        raise ValueError(f"cannot split {width} bits into groups of order={order}")
+    return np.bitwise_xor.reduce(bits.reshape(n, width // order, order), axis=2).astype(np.uint8)
+
+
 def bits_to_code(bits: np.ndarray) -> np.ndarray:
     """Integer code of bit rows, bit j weighted 2**j. Shape: (n, k) -> (n,), int64 (zeros if k = 0)."""
     return bits.astype(np.int64) @ (np.int64(1) << np.arange(bits.shape[1], dtype=np.int64))
@@ -117,7 +139,7 @@ class XORGenerator(Generator):
         redundancy: shared bits r (0..12).
         unique_1: bits u1 seen only by x1 (0..12).
         unique_2: bits u2 seen only by x2 (0..12).
-        synergy: bits of s1 and of s2 (0..12); the target is s1 XOR s2.
+        synergy: bits of the synergy target (0..12); with ``synergy_order = 1`` the target is s1 XOR s2.
         dim: observed width of each modality, >= bits of the modality + nuisance. None (default):
             ``max(16, bits + nuisance + 3)`` for the wider modality (16 for one bit of each kind).
         nuisance: continuous nuisance latents per modality, >= ``coupling`` * bits of the modality. None
@@ -133,6 +155,9 @@ class XORGenerator(Generator):
         margin: the nuisance is g + margin * sign(g) with g ~ N(0, 1) (a gap around 0, so the nuisance
             signs, and hence the bits, are recoverable with a margin by a learned model).
         lift_seed: seed of the fixed lift maps (one per modality).
+        synergy_order: bits of each modality behind one synergy bit (1..12, ``synergy * synergy_order <=
+            12``): synergy bit j is the parity of ``synergy_order`` bits of s1 and as many of s2, an
+            interaction of order ``2 * synergy_order`` (1 = the plain XOR).
 
     Example:
         >>> gen = XORGenerator()
@@ -156,6 +181,7 @@ class XORGenerator(Generator):
     gain: float = 1.0
     margin: float = 1.0
     lift_seed: int = 0
+    synergy_order: int = 1
 
     def __post_init__(self) -> None:
         for term in _TERM_FIELDS:
@@ -164,6 +190,12 @@ class XORGenerator(Generator):
         if total > MAX_BITS_TOTAL:
             raise ValueError(
                 f"total bits redundancy+unique_1+unique_2+synergy = {total} exceeds {MAX_BITS_TOTAL}"
+            )
+        check_int("synergy_order", self.synergy_order, 1, MAX_BITS_PER_TERM)
+        if self.synergy * self.synergy_order > MAX_BITS_PER_TERM:
+            raise ValueError(
+                f"synergy * synergy_order = {self.synergy} * {self.synergy_order} latent bits per modality "
+                f"exceeds {MAX_BITS_PER_TERM}"
             )
         check_int("coupling", self.coupling, 0, 8)
         check_int("depth", self.depth, 1, 8)
@@ -199,10 +231,16 @@ class XORGenerator(Generator):
         """Nuisance latents per modality (``nuisance``, or its automatic value)."""
         return self._nuisance  # type: ignore[attr-defined]
 
+    @property
+    def n_distractors(self) -> int:
+        """Nuisance coordinates per modality that no bit is coupled to (pure distractors)."""
+        return self.n_nuisance - self.coupling * max(self._modality_bits())
+
     def _modality_bits(self) -> tuple[int, int]:
+        synergy = self.synergy * self.synergy_order
         return (
-            self.redundancy + self.unique_1 + self.synergy,
-            self.redundancy + self.unique_2 + self.synergy,
+            self.redundancy + self.unique_1 + synergy,
+            self.redundancy + self.unique_2 + synergy,
         )
 
     @functools.cached_property
@@ -230,6 +268,8 @@ class XORGenerator(Generator):
             "BROJA PID for the joint target Y = (r, u1, u2, s1 XOR s2); each term also equals the entropy "
             "of its own target. Latent-level values: exact for noise = 0, the noise -> 0 limit otherwise"
         )
+        if self.synergy_order > 1:
+            note += f"; synergy bits are parities of {self.synergy_order} bits of each modality"
         if self.bias > 0:
             note += f"; biased draws (bias={self.bias}): S = H(s1 XOR s2) of the biased law"
         return InteractionSpec(
@@ -246,7 +286,8 @@ class XORGenerator(Generator):
 
         Returns:
             ``BimodalSample`` with x1, x2 float32 (n, dim); targets int64 (n,); latents ``r, u1, u2, s1,
-            s2`` uint8 (n, k) and ``nuisance_1, nuisance_2`` float32 (n, nuisance).
+            s2`` uint8 (n, k) (for s1, s2: k = synergy * synergy_order) and ``nuisance_1, nuisance_2``
+            float32 (n, nuisance).
         """
         n = check_n(n)
         rng = stream_rng(seed, SPLITS.index(check_split(split)))
@@ -277,7 +318,8 @@ class XORGenerator(Generator):
         return self._observe({key: sample.latents[key] for key in expected}, rng, meta)
 
     def _latent_bits(self) -> tuple[int, ...]:
-        return self.redundancy, self.unique_1, self.unique_2, self.synergy, self.synergy
+        synergy = self.synergy * self.synergy_order
+        return self.redundancy, self.unique_1, self.unique_2, synergy, synergy
 
     def _observe(
         self, bits: dict[str, np.ndarray], rng: np.random.Generator, meta: dict[str, Any]
@@ -299,7 +341,7 @@ class XORGenerator(Generator):
             "redundancy": bits_to_code(bits["r"]),
             "unique_1": bits_to_code(bits["u1"]),
             "unique_2": bits_to_code(bits["u2"]),
-            "synergy": bits_to_code(bits["s1"] ^ bits["s2"]),
+            "synergy": bits_to_code(grouped_parity(bits["s1"] ^ bits["s2"], self.synergy_order)),
         }
         meta = {"generator": self.name, "params": self.params(), **meta}
         return BimodalSample(xs[0], xs[1], targets, latents, self.ground_truth(), meta)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-LIST_KINDS: tuple[str, ...] = ("generators", "objectives", "configs", "sweeps", "estimators")
+LIST_KINDS: tuple[str, ...] = ("generators", "objectives", "configs", "sweeps", "estimators", "tasks")
 
 
 def _first_line(obj: Any) -> str:
@@ -59,6 +59,10 @@ def list_entries(kind: str) -> list[tuple[str, str]]:
             return [(name, _first_line(obj)) for name, obj in registry.items()]
         public = getattr(estimators, "__all__", [n for n in dir(estimators) if not n.startswith("_")])
         return [(n, _first_line(getattr(estimators, n))) for n in public if callable(getattr(estimators, n))]
+    if kind == "tasks":  # benchmark tasks with their true bits R, U1, U2, S
+        from .tasks import list_entries as task_entries
+
+        return task_entries()
     raise ValueError(f"unknown list kind {kind!r}; expected one of {LIST_KINDS}")
 
 
@@ -165,6 +169,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from reports import write_report
+    from reports.summary import verdict_summary
 
     from .sweep_check import check_results, table_problems
 
@@ -175,10 +180,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         check_results(args.results)
     results = Path(args.results)
     out = args.out if args.out is not None else (results if results.is_dir() else results.parent) / "report"
-    paths = write_report(args.results, out)
+    print(verdict_summary(args.results, threshold=args.threshold) + "\n")
+    paths = write_report(args.results, out, threshold=args.threshold, width=args.width)
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
+
+
+def _width(text: str) -> str | float:
+    return text if text in ("single", "double") else float(text)
 
 
 def _common_flags() -> argparse.ArgumentParser:
@@ -238,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.set_defaults(func=_cmd_run)
 
     list_p = sub.add_parser(
-        "list", parents=[common], help="list generators, objectives, configs, sweeps or estimators"
+        "list", parents=[common], help="list generators, objectives, configs, sweeps, estimators or tasks"
     )
     list_p.add_argument(
         "kind", nargs="?", choices=LIST_KINDS, default=None, help="what to list (default: all)"
@@ -298,7 +308,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report even when runs are missing or failed (the problems are printed as warnings)",
     )
+    report_p.add_argument(
+        "--threshold", type=float, default=0.9, help="capture at which a seed counts as learned, in (0, 1]"
+    )
+    report_p.add_argument(
+        "--width", default="double", type=_width, help="figure width: single (3.5 in), double (7 in), inches"
+    )
     report_p.set_defaults(func=_cmd_report)
+    from .bench import add_parser as add_bench_parser  # interactions bench (interactions/bench.py)
+
+    add_bench_parser(sub, parents=[common])
     return parser
 
 

@@ -15,7 +15,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.neural_network import MLPClassifier
 
 from generators.lifts import leaky_tanh, leaky_tanh_inverse, make_lift, parity_couple
-from generators.xor import XORGenerator, biased_xor_entropy
+from generators.xor import XORGenerator, biased_xor_entropy, grouped_parity
 
 LATENT_BITS = ("r", "u1", "u2", "s1", "s2")
 
@@ -167,6 +167,112 @@ def test_bias_draws_matched_pairs_and_unbiased_removes_them():
     assert np.mean(gen.unbiased().sample(20000, seed=0).targets["synergy"] == 0) == pytest.approx(
         0.25, abs=0.015
     )
+
+
+# ---------------------------------------------------------------- higher-order synergy, distractors
+
+
+def enumerate_order_latents(kr: int, ks: int, order: int, bias: float) -> tuple[dict, np.ndarray]:
+    """Every (r, s1, s2) with its exact probability; s1, s2 have ks * order bits (codes), u1 = u2 = 0 bits."""
+    m = ks * order
+    rows = np.array(list(itertools.product(range(2**kr), range(2**m), range(2**m))), dtype=np.int64)
+    p_s = bias * (rows[:, 1] == rows[:, 2]) / 2**m + (1 - bias) / 4**m
+    return {"r": rows[:, 0], "s1": rows[:, 1], "s2": rows[:, 2]}, p_s / 2**kr
+
+
+def naive_parity_target(s1: np.ndarray, s2: np.ndarray, ks: int, order: int) -> np.ndarray:
+    """Synergy code: bit j = popcount of bits j*order .. (j+1)*order - 1 of s1 XOR s2, mod 2 (int loops)."""
+    out = []
+    for a, b in zip(s1.tolist(), s2.tolist()):
+        both = a ^ b
+        code_ = 0
+        for j in range(ks):
+            group = sum((both >> (j * order + i)) & 1 for i in range(order))
+            code_ |= (group % 2) << j
+        out.append(code_)
+    return np.array(out, dtype=np.int64)
+
+
+def test_grouped_parity_matches_a_loop():
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2, size=(50, 12), dtype=np.uint8)
+    for order in (1, 2, 3, 4, 6):
+        expected = [
+            [int(row[j * order : (j + 1) * order].sum() % 2) for j in range(12 // order)] for row in bits
+        ]
+        np.testing.assert_array_equal(grouped_parity(bits, order), np.array(expected, dtype=np.uint8))
+    with pytest.raises(ValueError, match="order"):
+        grouped_parity(bits, 5)
+
+
+@pytest.mark.parametrize(
+    "kr, ks, order, bias", [(1, 1, 2, 0.0), (0, 1, 3, 0.0), (1, 1, 2, 0.6), (0, 2, 2, 0.0)]
+)
+def test_higher_order_synergy_spec_equals_exact_pid_of_the_enumerated_joint(kr, ks, order, bias):
+    from estimators.pid import pid
+
+    gen = XORGenerator(redundancy=kr, unique_1=0, unique_2=0, synergy=ks, synergy_order=order, bias=bias)
+    spec = gen.ground_truth()
+    c, p = enumerate_order_latents(kr, ks, order, bias)
+    t = naive_parity_target(c["s1"], c["s2"], ks, order)
+    x1 = c["r"] * 2 ** (ks * order) + c["s1"]
+    x2 = c["r"] * 2 ** (ks * order) + c["s2"]
+    y = c["r"] * 2**ks + t
+    joint = np.zeros((x1.max() + 1, x2.max() + 1, y.max() + 1))
+    np.add.at(joint, (x1, x2, y), p)
+    exact = pid(joint, "broja")
+    assert list(spec.as_dict().values()) == pytest.approx(list(exact.as_dict().values()), abs=1e-5)
+    assert spec.synergy == pytest.approx(biased_xor_entropy(ks, bias)) and spec.redundancy == kr
+    assert plugin_mi(t, t, p) == pytest.approx(spec.synergy, abs=1e-9)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_every_strict_subset_of_the_parity_bits_is_independent_of_the_synergy_label(order):
+    c, p = enumerate_order_latents(0, 1, order, 0.0)
+    bits = {f"s{i}_{b}": (c[f"s{i}"] >> b) & 1 for i in (1, 2) for b in range(order)}
+    t = naive_parity_target(c["s1"], c["s2"], 1, order)
+    names = list(bits)
+    for size in range(1, 2 * order + 1):
+        for subset in itertools.combinations(names, size):
+            mi = plugin_mi(code(*(bits[k] for k in subset)), t, p)
+            assert mi == pytest.approx(1.0 if size == 2 * order else 0.0, abs=1e-9), subset
+
+
+def test_higher_order_samples_carry_the_grouped_parity_and_keep_it_in_views():
+    gen = XORGenerator(synergy=2, synergy_order=3, lift_seed=2)
+    s = gen.sample(400, seed=0)
+    assert s.latents["s1"].shape == (400, 6) and s.latents["s2"].shape == (400, 6)
+    assert gen.n_classes["synergy"] == 4 and gen.ground_truth().synergy == 2.0
+    codes = bit_codes(s)
+    np.testing.assert_array_equal(s.targets["synergy"], naive_parity_target(codes["s1"], codes["s2"], 2, 3))
+    assert gen.n_nuisance == (1 + 1 + 6) + 1  # coupling 1 x (r + u1 + 6 synergy bits) + 1 distractor
+    v = gen.views(s, seed=1)
+    np.testing.assert_array_equal(v.targets["synergy"], s.targets["synergy"])
+    for i in (1, 2):
+        bits = np.concatenate([s.latents[k] for k in ("r", f"u{i}", f"s{i}")], axis=1)
+        np.testing.assert_array_equal(gen.recover_bits(getattr(s, f"x{i}"), i), bits)
+    biased = XORGenerator(synergy=1, synergy_order=2, bias=1.0).sample(300, seed=0)
+    assert not biased.targets["synergy"].any()
+    np.testing.assert_array_equal(biased.latents["s1"], biased.latents["s2"])
+
+
+def test_defaults_are_unchanged_by_the_new_knobs():
+    gen = XORGenerator()
+    assert gen.synergy_order == 1 and gen.n_distractors == 1 and gen.width == 16 and gen.n_nuisance == 4
+    a, b = gen.sample(64, seed=0), XORGenerator(synergy_order=1).sample(64, seed=0)
+    np.testing.assert_array_equal(a.x1, b.x1)
+    np.testing.assert_array_equal(a.targets["synergy"], bit_codes(a)["s1"] ^ bit_codes(a)["s2"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, distractors",
+    [({}, 1), ({"nuisance": 19}, 16), ({"coupling": 2}, 1), ({"coupling": 0}, 1), ({"redundancy": 4}, 1)],
+)
+def test_distractors_are_the_uncoupled_nuisance_coordinates(kwargs, distractors):
+    gen = XORGenerator(**kwargs)
+    widest = gen.redundancy + max(gen.unique_1, gen.unique_2) + gen.synergy
+    assert gen.n_distractors == distractors == gen.n_nuisance - gen.coupling * widest
+    assert gen.width >= widest + gen.n_nuisance
 
 
 # ---------------------------------------------------------------- learnability from observations
@@ -350,6 +456,9 @@ def test_lift_building_blocks():
         ({"gain": 0.0}, "gain"),
         ({"margin": -1.0}, "margin"),
         ({"depth": 0}, "depth"),
+        ({"synergy_order": 0}, "synergy_order"),
+        ({"synergy_order": 2.0}, "synergy_order"),
+        ({"synergy": 4, "synergy_order": 4}, "synergy_order"),
     ],
 )
 def test_bad_parameters_are_rejected(kwargs, match):
