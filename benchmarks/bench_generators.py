@@ -6,7 +6,11 @@ Prints:
 
 1. samples/s and peak traced memory of ``xor`` (``sample`` and ``views``) and ``gaussian``;
 2. image pairs/s of ``trifeature`` at its default size and at 224 px, when ``trifeature`` is registered (its
-   first call renders the image banks and is reported separately as setup time);
+   first call renders the image banks and is reported separately as setup time), and the renderer's
+   images/s at 224 px (fresh nuisance, one thread, as ``views`` draws them; wall and per CPU-second)
+   against the official renderer's
+   6 images/s (CoMM's ``dataset/trifeatures.py``, per-pixel Python loops; the issue's measurement): the
+   ratio must be at least 100;
 3. the *floor* of ``xor``'s defaults: what a linear probe reads from a randomly initialised encoder, per
    term. Each modality goes through its own untrained MLP (2 hidden ReLU layers of width 256, PyTorch
    default init), the two feature vectors are concatenated (a late-fusion encoder at epoch 0), and the
@@ -160,6 +164,30 @@ def bench_images(name: str, n: int, sizes: list[int | None]) -> None:
         )
 
 
+#: Images/s of the official Trifeature renderer at 224 px (issue 11's measurement).
+OFFICIAL_IMAGES_PER_S = 6.0
+
+
+def bench_trifeature_renderer(n: int, sizes: tuple[int, ...] = (224, 64)) -> None:
+    """Images/s of ``trifeature_render.render`` with fresh nuisance, and the ratio to the official."""
+    from generators.trifeature_render import render
+
+    rng = np.random.default_rng(0)
+    codes = [rng.integers(0, 10, n) for _ in range(3)]
+    render(*(c[:200] for c in codes), 224, rng)  # warm the rotated-template and texel caches
+    for size in sizes:
+        cpu = time.process_time()
+        _, seconds, peak = timed(lambda s=size: render(*codes, s, np.random.default_rng(1), threads=1))
+        cpu = time.process_time() - cpu
+        wall, per_cpu = n / seconds, n / cpu
+        ratio = f"; {per_cpu / OFFICIAL_IMAGES_PER_S:,.0f}x the official 6 images/s" if size == 224 else ""
+        print(
+            f"trifeature render {size:>3d} px  n={n}, one thread: {wall:>7,.0f} images/s wall, "
+            f"{per_cpu:>7,.0f} per CPU-second (what a dedicated core gives, robust to a shared machine)"
+            f"{ratio}; peak {peak:.0f} MiB"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
@@ -169,6 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     bench_vectors("xor", n_vec)
     bench_vectors("gaussian", n_vec)
     if "trifeature" in generators.names():
+        bench_trifeature_renderer(500 if args.quick else 2000)
         bench_images("trifeature", 256 if args.quick else 1024, [None] if args.quick else [None, 224])
     else:
         print("trifeature not registered: skipped")

@@ -4,14 +4,17 @@ Each image shows a shape, a texture and a colour (10 values each, ``trifeature_r
 combinations are split by seed 42 into 800 train combinations (3 renders each: 2400 images) and 200 test
 combinations (1 render each: 200 images), exactly as the reference code (``trifeature_split``). A sample is
 an ordered pair (img_1, img_2) of images of one split with the same shape (self-pairs included), drawn
-uniformly without replacement from the allowed pairs; with ``biased=True`` the pairs also satisfy
-colour(img_2) = M(texture(img_1)) for the fixed bijection M (the synergy pre-training set).
+uniformly without replacement from the allowed pairs; with ``bias=1`` the pairs also satisfy
+colour(img_2) = M(texture(img_1)) for the fixed bijection M (the synergy pre-training set), and with
+0 < ``bias`` < 1 each pair is a biased pair with probability ``bias`` (a mixture of the two laws, whose exact
+information the generator computes from the mixed pair law).
 
 Targets (CoMM's probe tasks ``share / unique1 / unique2 / synergy``): redundancy = shape (10 classes),
 unique_1 = texture of img_1, unique_2 = texture of img_2 (10 each), synergy = 1[(texture_1, colour_2) in M]
 (2 classes, about 10 % positive on unbiased pairs).
 
-Images are **uint8 (n, 3, S, S) in 0..255** (RGB, row 0 at the top) to save memory: 10,000 pairs at 224 px
+Images (``trifeature_render``: the official images at 224 px) are **uint8 (n, 3, S, S) in 0..255**
+(RGB, row 0 at the top) to save memory: 10,000 pairs at 224 px
 are 3 GB instead of 12 GB as float32; the trainer converts them to float on the device.
 
 Image banks (the 2400 + 200 fixed renders) are rendered once per generator on first use, shared with
@@ -37,19 +40,33 @@ from interactions.atomic import atomic_write
 from interactions.types import TERMS, BimodalSample, InteractionSpec
 
 from .base import SPLITS, Generator, SeedLike, as_rng, check_int, check_n, check_split
-from .trifeature_render import COLOURS, SHAPES, TEXTURES, check_image_size, render
+from .trifeature_render import (
+    COLOURS,
+    SHAPES,
+    TEXTURES,
+    Nuisance,
+    check_image_size,
+    draw_nuisance,
+    draw_official_nuisance,
+    render,
+)
 from .trifeature_split import (
+    N_TEST_COMBINATIONS,
+    N_VALUES,
     PairBlocks,
     combination_counts,
     image_attributes,
     information_terms,
     pair_blocks,
     pair_distribution,
+    split_table,
     texture_to_colour,
 )
 
 #: Bump when the rendering code changes pixels: it is part of the cache key.
-RENDER_VERSION = "trifeature-render-1"
+RENDER_VERSION = "trifeature-render-2-official"
+#: Largest image bank of one split, in bytes (``renders_per_combination`` x 800 x 3 x S^2).
+MAX_BANK_BYTES = 8 * 2**30
 _LATENTS = ("shape", "texture_1", "colour_1", "texture_2", "colour_2")
 
 
@@ -58,43 +75,65 @@ class TrifeatureGenerator(Generator):
     """Bimodal Trifeature image pairs (Dufumier et al., ICLR 2025, arXiv 2409.07402, spec 4).
 
     Args:
-        image_size: image side S in px (>= 18; 32 for CPU work, 224 reproduces the paper).
-        biased: draw pairs with colour(img_2) = M(texture(img_1)) (the synergy pre-training set).
+        image_size: image side S in px (>= ``MIN_IMAGE_SIZE`` = 35; 224 gives the official images).
+        bias: probability in [0, 1] that a pair is drawn from the biased pairs, colour(img_2) =
+            M(texture(img_1)) (1: the paper's synergy pre-training set; 0: unbiased, the probes' law).
         split_seed: seed of the train/test split of the combinations (42 replays the paper's split).
         mapping_seed: seed of the texture -> colour bijection M, on its own generator (42: the paper's M).
         render_seed: seed of the fixed image banks (positions, rotations, phases of the 2400 + 200 images).
         renders_per_combination: renders of each train combination (3 in the paper).
+        official_stream: draw the banks' nuisance by replaying the official random stream
+            (``default_rng(render_seed)``, the split's shuffle first, then every image in loop order): with
+            seeds 42 and 224 px the banks are the official data set. Costs about 20 s of drawing (the
+            official per-image ``binomial`` fields); False draws the same law vectorised.
         cache_dir: folder for rendered image banks, or None to render in memory only.
 
     Example:
-        >>> gen = TrifeatureGenerator(image_size=32)
+        >>> gen = TrifeatureGenerator(image_size=40)
         >>> s = gen.sample(4, seed=0)
         >>> s.x1.shape, s.x1.dtype, gen.allowed_pairs("test")
-        ((4, 3, 32, 32), dtype('uint8'), 4094)
+        ((4, 3, 40, 40), dtype('uint8'), 4094)
     """
 
     name: ClassVar[str] = "trifeature"
 
-    image_size: int = 32
-    biased: bool = False
+    image_size: int = 64
+    bias: float = 0.0
     split_seed: int = 42
     mapping_seed: int = 42
     render_seed: int = 42
     renders_per_combination: int = 3
     cache_dir: Union[str, None] = None
+    official_stream: bool = False
 
     def __post_init__(self) -> None:
         check_image_size(self.image_size)
-        if not isinstance(self.biased, (bool, np.bool_)):
-            raise TypeError(f"biased must be a bool, got {self.biased!r}")
+        if isinstance(self.bias, (bool, np.bool_)) or not isinstance(self.bias, (int, float, np.number)):
+            raise TypeError(f"bias must be a float in [0, 1], got {self.bias!r}")
+        if not 0.0 <= float(self.bias) <= 1.0:
+            raise ValueError(f"bias must be in [0, 1], got {self.bias}")
+        object.__setattr__(self, "bias", float(self.bias))
         for name in ("split_seed", "mapping_seed", "render_seed"):
             check_int(name, getattr(self, name), 0)
         check_int("renders_per_combination", self.renders_per_combination, 1)
+        bank_bytes = (
+            self.renders_per_combination * (N_VALUES**3 - N_TEST_COMBINATIONS) * 3 * self.image_size**2
+        )
+        if bank_bytes > MAX_BANK_BYTES:
+            raise ValueError(
+                f"renders_per_combination={self.renders_per_combination} exceeds what the train split allows "
+                f"at {self.image_size} px: its bank would take {bank_bytes / 2**30:.1f} GiB (limit "
+                f"{MAX_BANK_BYTES / 2**30:.0f} GiB, i.e. at most "
+                f"{MAX_BANK_BYTES // ((N_VALUES**3 - N_TEST_COMBINATIONS) * 3 * self.image_size**2)} renders)"
+            )
+        if not isinstance(self.official_stream, (bool, np.bool_)):
+            raise TypeError(f"official_stream must be a bool, got {self.official_stream!r}")
+        object.__setattr__(self, "official_stream", bool(self.official_stream))
         if self.cache_dir is not None:
             if not isinstance(self.cache_dir, (str, os.PathLike)):
                 raise TypeError(f"cache_dir must be a path or None, got {self.cache_dir!r}")
             object.__setattr__(self, "cache_dir", os.fspath(self.cache_dir))
-        object.__setattr__(self, "biased", bool(self.biased))
+            _check_writable_dir(Path(self.cache_dir))
         self.__dict__["_memo"] = {}  # per-instance results (banks, pair blocks), shared by unbiased()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -125,10 +164,10 @@ class TrifeatureGenerator(Generator):
         return {TEXTURES[t]: colours[c] for t, c in enumerate(self.mapping)}
 
     def unbiased(self) -> TrifeatureGenerator:
-        """The same generator with ``biased=False`` (the probes' distribution); shares the image banks."""
-        if not self.biased:
+        """The same generator with ``bias=0`` (the probes' distribution); shares the image banks."""
+        if self.bias == 0.0:
             return self
-        other = dataclasses.replace(self, biased=False)
+        other = dataclasses.replace(self, bias=0.0)
         other.__dict__["_memo"] = self._memo_banks()
         return other
 
@@ -140,14 +179,16 @@ class TrifeatureGenerator(Generator):
         return image_attributes(split, self.split_seed, self.renders_per_combination)
 
     def allowed_pairs(self, split: str = "train") -> int:
-        """Pairs ``sample`` draws from (train / test: 576,846 / 4,094 unbiased, 57,636 / 404 biased)."""
-        return self._blocks(check_split(split)).total
+        """Pairs ``sample`` draws from (train / test: 576,846 / 4,094 unbiased, 57,636 / 404 at bias 1; a
+        mixture 0 < bias < 1 draws from the unbiased pairs, which contain the biased ones)."""
+        return self._blocks(check_split(split), self.bias == 1.0).total
 
     # ------------------------------------------------------------------------------------- information
     def ground_truth(self, split: str = "train") -> InteractionSpec:
         """Exact PID atoms (bits) of each term's target under the law of the pairs ``sample`` draws.
 
-        The law is uniform over the allowed pairs of ``split``; image k carries exactly its attributes
+        The law is uniform over the allowed pairs of ``split`` (a mixture (1 - bias) unbiased + bias biased
+        of two such laws when 0 < bias < 1); image k carries exactly its attributes
         A_k (renders are injective in them and their nuisance is independent of everything else), so every
         quantity below is computed exactly from the split's combination counts:
 
@@ -172,7 +213,7 @@ class TrifeatureGenerator(Generator):
         """
         info = self._information(check_split(split))
         note = (
-            f"trifeature {split} split, {'biased' if self.biased else 'unbiased'} pairs: PID atoms of each "
+            f"trifeature {split} split, pairs with bias {self.bias:g}: PID atoms of each "
             f"term's own target (R of shape, U1 of texture_1, U2 of texture_2, S of 1[colour_2 = "
             f"M(texture_1)]); H(targets) = {info['H_shape']:.4f}, {info['H_texture_1']:.4f}, "
             f"{info['H_texture_2']:.4f}, {info['H_synergy']:.4f} bits; BROJA S in "
@@ -187,13 +228,14 @@ class TrifeatureGenerator(Generator):
         return {term: info[key] for term, key in zip(TERMS, keys)}
 
     def _information(self, split: str) -> dict[str, float]:
-        key, memo = ("information", split, self.biased), self._memo_banks()
+        key, memo = ("information", split, self.bias), self._memo_banks()
         if key not in memo:
             counts = combination_counts(self.image_attributes(split))
             mapping = self.mapping
-            memo[key] = information_terms(
-                pair_distribution(counts, mapping if self.biased else None), mapping
-            )
+            joint = (1.0 - self.bias) * pair_distribution(counts, None) if self.bias < 1 else 0.0
+            if self.bias > 0:
+                joint = joint + self.bias * pair_distribution(counts, mapping)
+            memo[key] = information_terms(joint, mapping)
         return memo[key]
 
     # ---------------------------------------------------------------------------------------- sampling
@@ -210,12 +252,23 @@ class TrifeatureGenerator(Generator):
         """
         n = check_n(n)
         split = check_split(split)
-        blocks = self._blocks(split)
-        if n > blocks.total:
-            kind = "biased" if self.biased else "unbiased"
-            raise ValueError(f"n={n} exceeds the {blocks.total} allowed {kind} pairs of the {split} split")
+        self._check_n_pairs(n, split)
         rng = as_rng(seed)
-        i, j = blocks.decode(rng.choice(blocks.total, size=n, replace=False))
+        if self.bias in (0.0, 1.0):
+            blocks = self._blocks(split, self.bias == 1.0)
+            i, j = blocks.decode(rng.choice(blocks.total, size=n, replace=False))
+        else:  # mixture: each pair is biased with probability bias; distinct within each component
+            n_biased = int(rng.binomial(n, self.bias))
+            biased, plain = self._blocks(split, True), self._blocks(split, False)
+            if n_biased > biased.total:
+                raise ValueError(
+                    f"n={n} at bias={self.bias} drew {n_biased} biased pairs, more than the {biased.total} "
+                    f"biased pairs of the {split} split; use a smaller n"
+                )
+            order = rng.permutation(n)  # biased and unbiased pairs interleaved at random
+            i1, j1 = biased.decode(rng.choice(biased.total, size=n_biased, replace=False))
+            i0, j0 = plain.decode(rng.choice(plain.total, size=n - n_biased, replace=False))
+            i, j = np.concatenate([i1, i0])[order], np.concatenate([j1, j0])[order]
         images = self._bank(split)
         attrs = self.image_attributes(split)
         latents = {
@@ -271,11 +324,21 @@ class TrifeatureGenerator(Generator):
     def _memo_banks(self) -> dict[str, Any]:
         return self.__dict__["_memo"]
 
-    def _blocks(self, split: str) -> PairBlocks:
-        key = ("blocks", split, self.biased)
+    def _check_n_pairs(self, n: int, split: str) -> None:
+        """Raise before any rendering if ``n`` pairs cannot be drawn without replacement from ``split``."""
+        total = self.allowed_pairs(split)
+        if n > total:
+            kind = "biased" if self.bias == 1.0 else "unbiased"
+            raise ValueError(
+                f"n={n} exceeds the {total} allowed {kind} pairs of the {split} split "
+                f"(renders_per_combination={self.renders_per_combination})"
+            )
+
+    def _blocks(self, split: str, biased: bool) -> PairBlocks:
+        key = ("blocks", split, biased)
         memo = self._memo_banks()
         if key not in memo:
-            memo[key] = pair_blocks(self.image_attributes(split), self.mapping if self.biased else None)
+            memo[key] = pair_blocks(self.image_attributes(split), self.mapping if biased else None)
         return memo[key]
 
     def cache_key(self, split: str) -> dict[str, Any]:
@@ -288,6 +351,7 @@ class TrifeatureGenerator(Generator):
             "split_seed": self.split_seed,
             "render_seed": self.render_seed,
             "renders_per_combination": self.renders_per_combination,
+            "official_stream": self.official_stream,
         }
 
     def cache_path(self, split: str) -> Path | None:
@@ -298,22 +362,74 @@ class TrifeatureGenerator(Generator):
         digest = hashlib.sha256(blob).hexdigest()[:20]
         return Path(self.cache_dir) / f"trifeature-{split}-{self.image_size}px-{digest}.npz"
 
+    def bank_nuisance(self, split: str) -> Nuisance:
+        """Nuisance of the split's fixed images (``official_stream``: replayed from the official stream)."""
+        split = check_split(split)
+        attrs = self.image_attributes(split)
+        if not self.official_stream:
+            rng = np.random.default_rng(np.random.SeedSequence([self.render_seed, SPLITS.index(split)]))
+            return draw_nuisance(attrs[:, 1], rng)
+        return _official_nuisance(self.render_seed, self.split_seed, self.renders_per_combination)[split]
+
     def _bank(self, split: str) -> np.ndarray:
-        """The split's fixed images, uint8 (N, 3, S, S), read-only; rendered once, or read from the cache."""
+        """The split's fixed images, uint8 (N, 3, S, S), read-only; rendered once per process (shared by
+        generators with equal pixel parameters), or read from the disk cache."""
         memo = self._memo_banks()
         if ("bank", split) not in memo:
-            path = self.cache_path(split)
-            expected = (len(self.image_attributes(split)), *self.shapes[0])
-            images = _read_bank(path, self.cache_key(split), expected) if path is not None else None
+            key = self.cache_key(split)
+            shared = json.dumps(key, sort_keys=True)
+            images, path = _BANKS.get(shared), self.cache_path(split)
+            if images is None and path is not None:
+                expected = (len(self.image_attributes(split)), *self.shapes[0])
+                images = _read_bank(path, key, expected)
             if images is None:
                 attrs = self.image_attributes(split)
-                rng = np.random.default_rng(np.random.SeedSequence([self.render_seed, SPLITS.index(split)]))
-                images = render(attrs[:, 0], attrs[:, 1], attrs[:, 2], self.image_size, rng)
+                nuisance = self.bank_nuisance(split)
+                images = render(attrs[:, 0], attrs[:, 1], attrs[:, 2], self.image_size, nuisance=nuisance)
                 if path is not None:
-                    _write_bank(path, self.cache_key(split), images)
+                    _write_bank(path, key, images)
             images.flags.writeable = False
+            _BANKS[shared] = images
+            while len(_BANKS) > _MAX_SHARED_BANKS:
+                _BANKS.pop(next(iter(_BANKS)))
             memo[("bank", split)] = images
         return memo[("bank", split)]
+
+
+#: Banks rendered in this process, by cache key (oldest first), so that equal generators render once.
+_BANKS: dict[str, np.ndarray] = {}
+_MAX_SHARED_BANKS = 6
+
+
+def _official_nuisance(render_seed: int, split_seed: int, renders: int) -> dict[str, Nuisance]:
+    """Both splits' nuisance as the official code draws it: ``default_rng(render_seed)`` shuffles the split
+    array first, then every combination in loop order (shape, texture, colour) draws its images (1 test,
+    ``renders`` train) in turn."""
+    rng = np.random.default_rng(render_seed)
+    rng.shuffle(np.array([1] * N_TEST_COMBINATIONS + [0] * (N_VALUES**3 - N_TEST_COMBINATIONS)))
+    test = split_table(split_seed).reshape(-1)
+    counts = np.where(test, 1, renders)
+    textures = np.repeat(np.arange(N_VALUES**3) // N_VALUES % N_VALUES, counts)
+    everything = draw_official_nuisance(textures, rng)
+    is_test = np.repeat(test, counts)
+    return {
+        "train": everything.subset(np.flatnonzero(~is_test)),
+        "test": everything.subset(np.flatnonzero(is_test)),
+    }
+
+
+def _check_writable_dir(path: Path) -> None:
+    """Raise ValueError unless ``path`` is a writable folder or could be created as one."""
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ValueError(f"cache_dir {str(path)!r} is not a folder ({str(probe)!r} is a file)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        what = "is not writable" if probe == path else f"cannot be created ({str(probe)!r} is not writable)"
+        raise ValueError(f"cache_dir {str(path)!r} {what}")
 
 
 def _read_bank(path: Path, key: dict[str, Any], shape: tuple[int, ...]) -> np.ndarray | None:

@@ -1,107 +1,106 @@
-"""The ten Trifeature shapes as boolean functions of template coordinates.
+"""The ten official Trifeature shape templates (``trifeature-official.md`` section 2).
 
-Each function takes template coordinates ``u, v`` (float32, shape (k, S, S); x to the right, y up, the
-template square is [-1, 1]^2 after undoing the shape's rotation and position) and returns the mask
-(k, S, S). Every shape fits inside the template square and is written with a handful of array operations
-(absolute values for symmetric shapes, half-planes for polygons). Outlines (vertices, y up):
+Each shape is a fixed 128 x 128 float32 template of exact 0/1 values, built by the per-pixel integer or
+float rules of the official code (Hermann & Lampinen 2020, as used by CoMM's ``dataset/trifeatures.py``).
+``i`` is the row (0 at the top) and ``j`` the column, both 0..127. Areas in px (for checking):
+triangle 8192, square 16384, plus 9159, circle 12892, tee 9074, rhombus 8064, pentagon 11248, star 4273,
+fivesquare 9074, trapezoid 11144.
 
-* triangle: equilateral, circumradius 0.95, apex up. square: side 1.5. circle: radius 0.85.
-* plus: two 0.6 x 1.8 bars. tee: bar [-0.9, 0.9] x [0.35, 0.9] over a stem [-0.275, 0.275] x [-0.9, 0.35].
-* rhombus: (0, +-0.95), (+-0.6, 0) (never a rotated square). pentagon: regular, circumradius 0.9.
-* star: regular pentagram, tips at radius 0.95 (notches at 0.95 * 0.382).
-* fivesquare: the five 0.6-squares of a 3 x 3 board over [-0.9, 0.9]^2 whose row + column is even
-  (the four corners and the centre, as on a die).
-* trapezoid: (-0.9, -0.6), (0.9, -0.6), (0.45, 0.6), (-0.45, 0.6).
+* triangle: ``|j - 64| <= i // 2`` (isosceles, apex up, 127-px base, 128 rows).
+* square: every pixel. plus: ``43 <= j <= 85 or 43 <= i <= 85``.
+* circle: ``(i + 0.5 - 64)^2 + (j + 0.5 - 64)^2 < 64^2``.
+* tee: ``43 <= j <= 85 or i <= 41`` (crossbar at the top).
+* rhombus: ``0 < j - 64 + i // 2 < 64`` (a parallelogram leaning "/").
+* pentagon: rows 0-50 ``|j - 64| - 1.25 i < 1``; rows 51-127 ``k < j < 128 - k``, ``k = (i - 51) // 3.1``.
+* star: spike (rows 0-50, ``|j - 64| <= i // 4``), arm band (rows 51-75), two legs (rows 70-127).
+* fivesquare: the four corner cells and the centre cell of the bands 0-41, 42-84, 85-127.
+* trapezoid: ``k < j < 128 - k`` with ``k = i // 3.1`` (wide at the top).
+
+``// 3.1`` is Python's floor division (``np.floor_divide``), which differs from ``floor(x / 3.1)`` at
+multiples of 31 (the float 3.1 is slightly above 3.1); the official templates depend on it.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from collections.abc import Callable
 
 import numpy as np
 
-#: Inner / outer radius of a regular pentagram: sin(18 deg) / sin(126 deg) = 1 / phi^2.
-PENTAGRAM_RATIO = math.sin(math.radians(18)) / math.sin(math.radians(126))
+#: Side of every template in px (the official 128-px box on the 224-px canvas).
+TEMPLATE_SIZE = 128
 
 
-def _normals(k: int, start_deg: float) -> list[tuple[float, float]]:
-    return [(math.cos(a), math.sin(a)) for a in np.deg2rad(start_deg + 360.0 * np.arange(k) / k)]
+def _triangle(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return np.abs(j - 64) <= i // 2
 
 
-def _regular_polygon(u: np.ndarray, v: np.ndarray, k: int, radius: float, vertex_deg: float = 90.0):
-    """Inside the regular k-gon with circumradius ``radius`` and a vertex at ``vertex_deg``."""
-    apothem = np.float32(radius * math.cos(math.pi / k))
-    inside = np.ones(u.shape, dtype=bool)
-    for a, b in _normals(k, vertex_deg + 180.0 / k):  # edge normals lie between the vertices
-        inside &= np.float32(a) * u + np.float32(b) * v <= apothem
-    return inside
+def _square(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return np.ones(np.broadcast_shapes(i.shape, j.shape), dtype=bool)
 
 
-def triangle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return _regular_polygon(u, v, 3, 0.95)
+def _plus(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return ((43 <= j) & (j <= 85)) | ((43 <= i) & (i <= 85))
 
 
-def square(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return np.maximum(np.abs(u), np.abs(v)) <= 0.75
+def _circle(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return (i + 0.5 - 64) ** 2 + (j + 0.5 - 64) ** 2 < 64**2
 
 
-def plus(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    au, av = np.abs(u), np.abs(v)
-    return ((au <= 0.3) & (av <= 0.9)) | ((av <= 0.3) & (au <= 0.9))
+def _tee(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return ((43 <= j) & (j <= 85)) | (i <= 41)
 
 
-def circle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return u * u + v * v <= np.float32(0.85**2)
+def _rhombus(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    d = j - 64 + i // 2
+    return (0 < d) & (d < 64)
 
 
-def tee(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    au = np.abs(u)
-    bar = (au <= 0.9) & (v >= 0.35) & (v <= 0.9)
-    stem = (au <= 0.275) & (v >= -0.9) & (v < 0.35)
-    return bar | stem
+def _pentagon(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    k = np.floor_divide(i - 51, 3.1)
+    top = (i <= 50) & (np.abs(j - 64) - 1.25 * i < 1)
+    bottom = (i >= 51) & (k < j) & (j < 128 - k)
+    return top | bottom
 
 
-def rhombus(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return np.abs(u) / np.float32(0.6) + np.abs(v) / np.float32(0.95) <= 1.0
+def _star(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    spike = (i <= 50) & (np.abs(j - 64) <= i // 4)
+    band = (i >= 51) & (i <= 75) & ((i - 51) * 2.4 < j) & (j < 128 - (i - 51) * 2.4)
+    u = i - 70
+    a, b = 128 * 0.33 - 0.43 * u, 128 * 0.62 - 1.05 * u
+    legs = (i >= 70) & (((a < j) & (j < b)) | ((a < 128 - j) & (128 - j < b)))
+    return spike | band | legs
 
 
-def pentagon(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return _regular_polygon(u, v, 5, 0.9)
+def _fivesquare(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    row, col = np.digitize(i, (42, 85)), np.digitize(j, (42, 85))  # band 0, 1 or 2
+    return ((row != 1) & (col != 1)) | ((row == 1) & (col == 1))
 
 
-def star(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """A regular pentagram is the set of points on the inner side of at least 4 of its 5 lines."""
-    outer = 0.95
-    # each line joins tips k and k + 2; its distance to the centre is outer * cos(72 deg)
-    offset = np.float32(outer * math.cos(math.radians(72)))
-    count = np.zeros(u.shape, dtype=np.uint8)
-    for a, b in _normals(5, 90.0):  # the line through tips at 90 and 234 deg has its normal at 162 deg
-        count += np.float32(a) * u + np.float32(b) * v <= offset
-    return count >= 4
+def _trapezoid(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    k = np.floor_divide(i, 3.1)
+    return (k < j) & (j < 128 - k)
 
 
-def fivesquare(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    inside = (np.abs(u) <= 0.9) & (np.abs(v) <= 0.9)
-    col = np.floor((u + np.float32(0.9)) / np.float32(0.6)).astype(np.int8)
-    row = np.floor((v + np.float32(0.9)) / np.float32(0.6)).astype(np.int8)
-    return inside & ((col + row) % 2 == 0)
-
-
-def trapezoid(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return (np.abs(v) <= 0.6) & (np.abs(u) <= np.float32(0.675) - np.float32(0.375) * v)
-
-
-#: Shape name -> mask function, in code order (spec 4.1).
-SHAPE_FUNCTIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "triangle": triangle,
-    "square": square,
-    "plus": plus,
-    "circle": circle,
-    "tee": tee,
-    "rhombus": rhombus,
-    "pentagon": pentagon,
-    "star": star,
-    "fivesquare": fivesquare,
-    "trapezoid": trapezoid,
+#: Official shape order (the integer code of a shape is its index) and each template's rule.
+SHAPE_RULES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "triangle": _triangle,
+    "square": _square,
+    "plus": _plus,
+    "circle": _circle,
+    "tee": _tee,
+    "rhombus": _rhombus,
+    "pentagon": _pentagon,
+    "star": _star,
+    "fivesquare": _fivesquare,
+    "trapezoid": _trapezoid,
 }
+
+
+@functools.lru_cache(maxsize=1)
+def shape_templates() -> np.ndarray:
+    """The ten templates, float32 (10, 128, 128) of exact 0/1 values, read-only; row 0 is the top."""
+    i, j = np.indices((TEMPLATE_SIZE, TEMPLATE_SIZE), dtype=np.int64)
+    out = np.stack([rule(i, j) for rule in SHAPE_RULES.values()]).astype(np.float32)
+    out.flags.writeable = False
+    return out

@@ -18,7 +18,7 @@ said otherwise):
 * imbalance: 6 redundant bits and 1 synergistic bit, no unique bits;
 * the four ``gaussian`` presets (closed-form MMI = BROJA truth of the continuous target; ``mixed`` scores
   no term with a probe, since every term shares one label);
-* Trifeature at CPU size (32 px images, the ``trifeature_cpu`` config's model).
+* Trifeature at CPU size (64 px images, the ``trifeature_cpu`` config's model).
 
 Every task names the shipped config whose model fits its generator (``config``: ``"xor"`` for vectors,
 ``"trifeature_cpu"`` for images). ``task_overrides`` turns a task into ``--set`` overrides of any base
@@ -255,11 +255,11 @@ _TASK_LIST: tuple[Task, ...] = (
     _gaussian("mixed", (), "Gaussian preset: R, U1 and S together (one label: for continuous estimators)"),
     Task(
         "trifeature_cpu",
-        "bimodal Trifeature, 32 px images, unbiased pre-training (model of the trifeature_cpu config)",
+        "bimodal Trifeature, 64 px images, unbiased pre-training (model of the trifeature_cpu config)",
         "trifeature",
-        32,
+        64,
         "trifeature",
-        {"image_size": 32},
+        {"image_size": 64},
         config="trifeature_cpu",
     ),
 )

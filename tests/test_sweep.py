@@ -208,7 +208,7 @@ def test_shipped_sweep_files_load():
     assert config == "trifeature_paper" and seeds == [42, 43, 44, 45, 46] and overrides == []
     assert grid == {
         "objective.name": ["cross", "cross_self", "factorcl", "comm"],
-        "generator.params.biased": [False, True],
+        "generator.params.bias": [0.0, 1.0],  # contract 2: bias is a float
     }
     assert load_sweep("xor")[1]["objective.name"][0] == "comm"
     assert load_sweep("trifeature_cpu")[0] == "trifeature_cpu"

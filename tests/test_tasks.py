@@ -126,7 +126,7 @@ def test_at_least_twelve_tasks_grade_every_axis_of_the_issue():
     imbalance = [t for t in TASKS.values() if t.axis == "imbalance"]
     assert all(t.params["redundancy"] >= 4 and t.params["synergy"] == 1 for t in imbalance)
     assert TASKS["trifeature_cpu"].config == "trifeature_cpu" and TASKS["trifeature_cpu"].params == {
-        "image_size": 32
+        "image_size": 64
     }
 
 
@@ -287,7 +287,7 @@ def test_a_generator_the_model_cannot_encode_fails_before_training_and_says_what
 
     monkeypatch.setattr(experiment, "run", lambda *a, **k: pytest.fail("training started"))
     with pytest.raises(
-        ValueError, match=r"images of shape \(3, 32, 32\).*set model.encoder = 'cnn' or 'auto'"
+        ValueError, match=r"images of shape \(3, 64, 64\).*set model.encoder = 'cnn' or 'auto'"
     ):
         task_config("trifeature_cpu", "xor", ["model.encoder='mlp'"])
     with pytest.raises(ValueError, match=r"task 'capacity_1bit' draws vectors.*'mlp' or 'auto'.*'xor'"):

@@ -39,8 +39,10 @@ _IMAGENET_STD = (0.229, 0.224, 0.225)
 def sincos_2d(height: int, width: int, dim: int, temperature: float = 1e4) -> Tensor:
     """Fixed 2-D sine-cosine positional embedding of a ``height x width`` grid (MoCo v3, Chen et al. 2021).
 
-    The first half of the channels encodes the column, the second half the row; each half is
-    ``[sin(p * w_k), cos(p * w_k)]`` with ``w_k = temperature ** (-k / (dim / 4))``.
+    The first half of the channels encodes the row, the second half the column, as the official adapter
+    (MultiMAE's ``build_2d_sincos_posemb`` used by CoMM: ``meshgrid(arange(w), arange(h))`` in "ij" order
+    puts the row index first); each half is ``[sin(p * w_k), cos(p * w_k)]`` with
+    ``w_k = temperature ** (-k / (dim / 4))``.
 
     Args:
         height: grid rows. width: grid columns. dim: embedding size, a multiple of 4.
@@ -58,7 +60,7 @@ def sincos_2d(height: int, width: int, dim: int, temperature: float = 1e4) -> Te
     omega = 1.0 / temperature ** (torch.arange(quarter, dtype=torch.float64) / quarter)
     out_c = cols.reshape(-1, 1) * omega  # (h*w, dim/4)
     out_r = rows.reshape(-1, 1) * omega
-    emb = torch.cat([out_c.sin(), out_c.cos(), out_r.sin(), out_r.cos()], dim=1)
+    emb = torch.cat([out_r.sin(), out_r.cos(), out_c.sin(), out_c.cos()], dim=1)
     return emb.float()
 
 

@@ -52,9 +52,9 @@ def test_sincos_2d_values():
     pe = sincos_2d(3, 2, 8)
     assert pe.shape == (6, 8)
     assert torch.allclose(pe[0], torch.tensor([0, 0, 1, 1, 0, 0, 1, 1.0]))
-    # row-major: entry 1 is (row 0, col 1); first quarter sin(col * w_k), w = (1, 1e4 ** -0.5)
-    assert torch.allclose(pe[1, :2], torch.tensor([math.sin(1.0), math.sin(1e-2)]), atol=1e-6)
-    assert torch.allclose(pe[2, 4:6], torch.tensor([math.sin(1.0), math.sin(1e-2)]), atol=1e-6)  # row 1
+    # row-major: entry 2 is (row 1, col 0); first quarter sin(row * w_k), w = (1, 1e4 ** -0.5) (official)
+    assert torch.allclose(pe[2, :2], torch.tensor([math.sin(1.0), math.sin(1e-2)]), atol=1e-6)
+    assert torch.allclose(pe[1, 4:6], torch.tensor([math.sin(1.0), math.sin(1e-2)]), atol=1e-6)  # col 1
     assert len({tuple(r.tolist()) for r in pe}) == 6  # every position distinct
     with pytest.raises(ValueError, match="divisible by 4"):
         sincos_2d(2, 2, 6)
