@@ -63,6 +63,23 @@ def git_commit(path: Path | None = None) -> str | None:
     return commit if out.returncode == 0 and commit else None
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform.processor()``; "" if unknown).
+
+    Recorded with ``torch.backends.cpu.get_cpu_capability()`` (the instruction set torch's kernels use, e.g.
+    "AVX512"): two machines that differ in either may round floats differently, so their runs agree in
+    verdicts, not bit for bit.
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def environment(device: torch.device, seed: int) -> dict[str, Any]:
     """Versions, device and determinism flags of this process, JSON-serialisable (the run's ``env.json``)."""
     info: dict[str, Any] = {
@@ -74,6 +91,8 @@ def environment(device: torch.device, seed: int) -> dict[str, Any]:
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "cpu_model": cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "num_threads": torch.get_num_threads(),
         "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
         "cudnn_deterministic": bool(torch.backends.cudnn.deterministic),

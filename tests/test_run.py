@@ -85,6 +85,9 @@ def test_run_directory_contents_and_reload(tmp_path):
     }
     env = json.loads((out / "env.json").read_text())
     assert env["seed"] == 5 and env["device"] == "cpu" and env["torch"] == torch.__version__
+    # what decides float rounding across machines: the CPU and the instruction set torch dispatches to
+    assert env["cpu_capability"] == torch.backends.cpu.get_cpu_capability() and env["cpu_capability"]
+    assert isinstance(env["cpu_model"], str)
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["epoch"] for m in lines] == [0, 1, 2]
     assert lines[0]["losses"] == {} and "loss" in lines[2]["losses"]

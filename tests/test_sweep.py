@@ -210,7 +210,6 @@ def test_shipped_sweep_files_load():
         "objective.name": ["cross", "cross_self", "factorcl", "comm"],
         "generator.params.bias": [0.0, 1.0],  # contract 2: bias is a float
     }
-    assert load_sweep("xor")[1]["objective.name"][0] == "comm"
     assert load_sweep("trifeature_cpu")[0] == "trifeature_cpu"
     with pytest.raises(ValueError, match="did you mean 'xor'"):
         load_sweep("xorr")
@@ -287,10 +286,23 @@ def test_objective_params_reach_only_their_objective():
         plan_runs("xor", {"objective.name": ["comm"]}, [0], (), {"supervised": "synergy"})
 
 
-def test_shipped_xor_sweep_gives_supervised_its_target():
-    from interactions.sweep import load_objective_params
+def test_shipped_xor_sweep_runs_both_protocols_over_five_seeds():
+    config, grid, seeds, overrides = load_sweep("xor")
+    assert config == "xor" and seeds == [0, 1, 2, 3, 4] and overrides == []
+    assert grid == {"objective.name": ["comm", "cross", "cross_self"], "generator.params.bias": [0.0, 0.8]}
+    assert len(plan_runs(config, grid, seeds)) == 30
 
-    assert load_objective_params("xor") == {"supervised": {"target": "synergy"}}
+
+def test_single_run_reproduces_its_sweep_row_bit_for_bit(tmp_path):
+    """``interactions.run`` with a sweep run's overrides and seed gives exactly that run's rows."""
+    from interactions import run
+
+    table = sweep("xor", {"objective.name": ["comm"]}, [3], overrides=TINY_XOR, out=tmp_path, progress=False)
+    single = run("xor", overrides=[*TINY_XOR, "objective.name=comm", "seed=3"])
+    rows = table.set_index(["epoch", "term"]).sort_index()
+    history = single.history.set_index(["epoch", "term"]).sort_index()
+    for column in ("bits", "balanced_accuracy", "capture", "floor"):
+        np.testing.assert_array_equal(rows[column].to_numpy(), history[column].to_numpy(), err_msg=column)
 
 
 # ------------------------------------------------------------------- checked before the first run starts
