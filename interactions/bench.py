@@ -13,7 +13,10 @@ Outputs in ``OUT``:
   learned"``, or ``"failed"`` (the run raised; its metrics are NaN);
 * ``leaderboard.md``: per term, a table of tasks x objectives whose cells are the median capture over seeds
   and ``k/n`` seeds learned;
-* ``bench.json``: what was asked (tasks, objectives, seeds, overrides, config).
+* ``bench.json``: what was asked (tasks, objectives, seeds, overrides, config) and each task's
+  ``(axis, level)`` points (``grades``);
+* ``bench_heatmap.{png,pdf}``, ``bench_curves.{png,pdf}`` and ``report.html``: ``reports.bench``'s figures
+  and page, which ``interactions report OUT`` redraws from ``leaderboard.csv`` and ``bench.json`` alone.
 
 A second call with the same arguments plans the same runs, loads their results instead of training, and
 rewrites the same tables.
@@ -187,6 +190,7 @@ def bench(
     progress: bool = True,
     run_fn: Callable[..., Any] | None = None,
     objective_params: Mapping[str, Mapping[str, Any]] | None = None,
+    figures: bool = True,
 ) -> pd.DataFrame:
     """Run objectives x tasks x seeds (one resumable sweep per task) and write the leaderboard.
 
@@ -199,6 +203,7 @@ def bench(
         overrides: ``"key=value"`` overrides of every run, applied after the task's (``--set``).
         workers, backend, progress, run_fn: as ``interactions.sweep.sweep``.
         objective_params: objective name -> its own parameters (default: ``DEFAULT_OBJECTIVE_PARAMS``).
+        figures: also draw the heatmap and curves and write ``report.html`` (``reports.bench``).
 
     Returns:
         The leaderboard (``LEADERBOARD_COLUMNS``), also written to ``out/leaderboard.csv`` and ``.md``.
@@ -235,6 +240,8 @@ def bench(
         "overrides": overrides,
         "config": config if config is None or isinstance(config, (str, dict)) else str(config),
         "objective_params": params,
+        # every (axis, level) point each task stands for, so that reports can draw curves from the table
+        "grades": {t.name: [list(point) for point in t.grades()] for t in task_list},
     }
     atomic_write_text(out / "bench.json", json.dumps(manifest, indent=2, default=str) + "\n")
     results = {}
@@ -254,7 +261,38 @@ def bench(
     board = leaderboard(results, task_list)
     atomic_write_text(out / "leaderboard.csv", board.to_csv(index=False))
     atomic_write_text(out / "leaderboard.md", leaderboard_markdown(board))
+    if figures:
+        from reports.bench import write_bench_report
+
+        write_bench_report(out, board, manifest)
     return board
+
+
+def redraw(directory: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Rewrite ``leaderboard.md``, the figures and ``report.html`` of a bench directory from its table alone.
+
+    Reads ``directory/leaderboard.csv`` (and ``bench.json`` when present); trains and imports nothing else.
+
+    Args:
+        directory: a bench directory (``interactions bench --out DIR``).
+        out: where to write (default: ``directory`` itself, where ``interactions bench`` wrote them).
+
+    Returns:
+        The paths written.
+
+    Raises:
+        FileNotFoundError: no ``leaderboard.csv`` in ``directory``.
+    """
+    from reports.bench import read_leaderboard, write_bench_report
+
+    directory = Path(directory)
+    table = directory / "leaderboard.csv"
+    if not table.is_file():
+        raise FileNotFoundError(f"{table} does not exist: is {directory} a bench directory?")
+    out = directory if out is None else Path(out)
+    board = read_leaderboard(table)
+    atomic_write_text(out / "leaderboard.md", leaderboard_markdown(board))
+    return [out / "leaderboard.md", *write_bench_report(directory, board, out=out)]
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
@@ -318,4 +356,5 @@ __all__ = [
     "leaderboard",
     "leaderboard_markdown",
     "parse_objectives",
+    "redraw",
 ]
