@@ -295,6 +295,27 @@ def redraw(directory: str | os.PathLike[str], out: str | os.PathLike[str] | None
     return [out / "leaderboard.md", *write_bench_report(directory, board, out=out)]
 
 
+def connect_ray(address: str, backend: str = "ray") -> None:
+    """Connect this process to the Ray cluster at ``address`` (``ray.init(address=...)``) before a bench.
+
+    The sweep's Ray backend then uses this connection (it calls ``ray.init`` only when none is open).
+
+    Raises:
+        ValueError: ``backend`` is not ``"ray"`` (an address means nothing to the local backend).
+        ImportError: Ray is not installed.
+    """
+    if backend != "ray":
+        raise ValueError(f"--address {address!r} needs --backend ray, got --backend {backend}")
+    try:
+        import ray
+    except ImportError as err:
+        raise ImportError(
+            "--address needs Ray, an optional extra: pip install 'comm-interactions[ray]'"
+        ) from err
+    if not ray.is_initialized():
+        ray.init(address=address)
+
+
 # ---------------------------------------------------------------------------------------------------- CLI
 def add_parser(sub: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Register ``interactions bench`` on the CLI's subparsers.
@@ -319,6 +340,12 @@ def add_parser(sub: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> Non
     p.add_argument(
         "--backend", choices=("local", "ray"), default="local", help="local processes or a Ray cluster"
     )
+    p.add_argument(
+        "--address",
+        default=None,
+        help="with --backend ray: the Ray cluster to use, e.g. ray://head:10001 (default: $RAY_ADDRESS, "
+        "else a running local cluster, else a new local instance); see docs/ray.md",
+    )
     p.add_argument("--out", required=True, help="bench directory (rerun the same command to resume)")
     if not parents:
         p.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar")
@@ -327,6 +354,8 @@ def add_parser(sub: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> Non
 
 def run_command(args: argparse.Namespace) -> int:
     """``interactions bench``: run, print the leaderboard's markdown; exit 1 when a run failed."""
+    if getattr(args, "address", None) is not None:
+        connect_ray(args.address, args.backend)
     board = bench(
         args.tasks,
         args.objectives,
@@ -353,6 +382,7 @@ __all__ = [
     "add_parser",
     "bench",
     "check_bench",
+    "connect_ray",
     "leaderboard",
     "leaderboard_markdown",
     "parse_objectives",

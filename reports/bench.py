@@ -185,7 +185,13 @@ def plot_heatmap(board: pd.DataFrame, terms: Sequence[str] | None = None) -> Any
             ax.tick_params(which="minor", length=0)
             for side in ("top", "right"):
                 ax.spines[side].set_visible(True)
-        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label="median capture (bits / true bits)")
+        fig.colorbar(
+            image,
+            ax=axes.ravel().tolist(),
+            shrink=0.6 if nrows > 1 else 0.95,
+            aspect=25 if nrows > 1 else 12,
+            label="median capture\n(bits / true bits)",
+        )
         fig.suptitle(
             "Benchmark: median capture over seeds (k/n = seeds learned / seeds run; blank = not scored)"
         )
@@ -240,6 +246,8 @@ def plot_curves(
     terms = [t for t in TERMS if t in set(points["term"])]
     objectives = _order(board["objective"])
     offsets = dict(zip(objectives, np.linspace(-0.5, 0.5, len(objectives)) if len(objectives) > 1 else [0.0]))
+    low = min(-0.05, float(points["capture"].min()) - 0.05)  # capture can dip below 0 (estimation noise)
+    high = max(1.12, float(points["capture"].max()) + 0.05)
     with plt.rc_context(RC):
         fig, axes = plt.subplots(
             len(axes_names),
@@ -273,7 +281,7 @@ def plot_curves(
                     )
                 ax.axhline(1.0, color="0.6", lw=0.7)
                 ax.set_xticks(levels, [f"{v:g}" for v in levels])
-                ax.set_ylim(-0.05, 1.12)
+                ax.set_ylim(low, high)
                 if rows.empty:
                     ax.text(0.5, 0.5, "not scored", transform=ax.transAxes, ha="center", color="0.5")
                 if r == 0:
