@@ -1,29 +1,35 @@
-"""Research claims of the CoMM paper, checked on the ``xor`` experiment over several seeds.
+"""Research claims of the CoMM paper, checked on the ``xor`` experiment as verdicts over seeds.
 
-Every objective is pre-trained with its default hyper-parameters on the shipped ``xor`` config under two
-protocols (as the paper's Trifeature experiments, spec 4.2-4.3, transposed to bits):
+Every objective is pre-trained with its default hyper-parameters on the shipped ``xor`` config under the
+paper's two protocols (its Trifeature experiments, spec 4.2-4.3, transposed to bits):
 
 * ``unbiased``: pre-training on the evaluation distribution; measures redundancy and uniqueness;
-* ``biased``: pre-training with ``generator.params.bias`` (s2 = s1 with that probability), the synergy
-  protocol; probes always use the unbiased generator.
+* ``biased``: pre-training with ``generator.params.bias`` (s2 = s1 with that probability, 0.8 by default),
+  the synergy protocol; probes always use the unbiased generator.
 
-The supervised objective is trained on the synergy target (unbiased) as the ceiling. The script prints the
-mean (over seeds) capture, floor (epoch-0 capture) and balanced accuracy per protocol, objective and term,
-then PASS/FAIL for each claim; the thresholds are fixed here and never tuned:
+The supervised objective is trained on the synergy target (unbiased) as the ceiling. Each run's final
+capture and its floor (epoch-0 capture) go through ``reports.verdicts``: per protocol, objective and term,
+"learned in k of n seeds" (capture >= 0.9), "dropped" for a term the objective should lose (capture <=
+its floor + 0.05), the median and a bootstrap 95 % interval. The script prints that table, then PASS/FAIL
+for each claim, and **exits 1 when a claim fails** (0 otherwise). A claim holds only when it holds in every
+seed (k = n); the thresholds are fixed here and never tuned:
 
-1. every self-supervised objective keeps redundancy (capture >= 0.9, unbiased);
-2. Cross does not learn uniqueness: for U1 and U2 its capture is <= its floor + 0.05 and at least 0.2 below
-   Cross+Self's and CoMM's; Cross+Self and CoMM end at least 0.1 above their floors (unbiased);
-3. Cross and Cross+Self hold no synergy (capture <= 0.05); CoMM captures it (capture >= 0.15 and balanced
-   accuracy >= 65 %, and at least 0.1 more capture than Cross+Self), all in the biased protocol;
-4. supervised on the synergy target: synergy capture >= 0.9.
+1. every self-supervised objective learns redundancy (unbiased);
+2. Cross drops U1 and U2 (unbiased);
+3. Cross+Self and CoMM learn U1 and U2 (unbiased);
+4. Cross and Cross+Self drop synergy (biased);
+5. CoMM captures synergy in every seed: capture >= 0.15 and balanced accuracy >= 0.65, and its median
+   capture is at least 0.1 above Cross+Self's (biased);
+6. supervised training on the synergy target learns it (unbiased).
 
 FactorCL and SimCLR are reported as they come. Runs are written under ``--out`` and resumed, so a rerun
-only trains what is missing.
+only trains what is missing; the per-run final values go to ``--out/final.csv`` and the verdicts to
+``--out/verdicts.csv``. Compare two disjoint seed sets with ``--seeds 0-4`` and ``--seeds 100-104``.
 
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/research_claims.py --workers 2 --out runs/research_claims
+    python benchmarks/research_claims.py --seeds 100-104 --workers 2 --out runs/research_claims
 """
 
 from __future__ import annotations
@@ -38,8 +44,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from reports.verdicts import DEFAULT_THRESHOLD, verdict_cells, verdict_legend, wide_verdicts
+
 SSL_OBJECTIVES = ("comm", "cross", "cross_self", "simclr", "factorcl")
 UNIQUE = ("unique_1", "unique_2")
+#: The supervised ceiling is trained on this target, so it is expected to keep it.
+EXPECTATIONS = {"supervised": {"synergy": "keep"}}
+#: Claim 5's fixed thresholds (CoMM synergy in the biased protocol).
+SYNERGY_CAPTURE, SYNERGY_ACCURACY, SYNERGY_MARGIN = 0.15, 0.65, 0.1
+FINAL_COLUMNS = ("protocol", "objective", "seed", "term", "capture", "floor", "balanced_accuracy")
 
 
 def plan(seeds: list[int], bias: float) -> list[tuple[str, str, int, list[str]]]:
@@ -69,7 +82,7 @@ def _one(job: tuple, config: str, extra: list[str], out: Path, threads: int) -> 
         out=out / protocol / objective / f"seed{seed}",
         progress=False,
     )
-    cap = result.capture[["term", "capture", "floor", "balanced_accuracy", "bits", "true_bits"]].copy()
+    cap = result.capture[["term", "capture", "floor", "balanced_accuracy"]].copy()
     cap.insert(0, "seed", seed)
     cap.insert(0, "objective", objective)
     cap.insert(0, "protocol", protocol)
@@ -81,78 +94,120 @@ def _one(job: tuple, config: str, extra: list[str], out: Path, threads: int) -> 
     return cap
 
 
-def check_claims(mean: pd.DataFrame) -> list[tuple[str, bool, str]]:
-    """``(claim, passed, numbers)`` for each claim, from the per-(protocol, objective, term) means."""
+def judge(final: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The verdict table (``reports.verdicts.verdict_cells``) per protocol, objective and term."""
+    return verdict_cells(final, by=["protocol", "objective"], threshold=threshold, expectations=EXPECTATIONS)
 
-    def get(protocol: str, objective: str, term: str, col: str = "capture") -> float:
-        return float(mean.loc[(protocol, objective, term), col])
+
+def check_claims(cells: pd.DataFrame, final: pd.DataFrame) -> list[tuple[str, bool, str]]:
+    """``(claim, passed, numbers)`` for each claim, from the verdict table and the per-seed final values.
+
+    Raises:
+        ValueError: a protocol/objective/term the claims need is missing from ``cells``.
+    """
+    table = cells.set_index(["protocol", "objective", "term"])
+
+    def cell(protocol: str, objective: str, term: str) -> pd.Series:
+        key = (protocol, objective, term)
+        if key not in table.index:
+            raise ValueError(f"no verdict for {key}; the claims need every objective in both protocols")
+        return table.loc[key]
+
+    def show(row: pd.Series) -> str:
+        return f"{row['verdict']} {row['k']}/{row['n']} (median {row['median']:.2f})"
 
     out = []
-    vals = {o: get("unbiased", o, "redundancy") for o in SSL_OBJECTIVES}
+    rows = {o: cell("unbiased", o, "redundancy") for o in SSL_OBJECTIVES}
     out.append(
         (
-            "every objective keeps redundancy (capture >= 0.9)",
-            all(v >= 0.9 for v in vals.values()),
-            ", ".join(f"{o} {v:.2f}" for o, v in vals.items()),
+            "every self-supervised objective learns redundancy (unbiased)",
+            all(r["k"] == r["n"] for r in rows.values()),
+            ", ".join(f"{o} {show(r)}" for o, r in rows.items()),
         )
     )
-
-    for term in UNIQUE:
-        cross, cross_floor = get("unbiased", "cross", term), get("unbiased", "cross", term, "floor")
-        cs, comm = get("unbiased", "cross_self", term), get("unbiased", "comm", term)
-        ok = cross <= cross_floor + 0.05 and cross <= cs - 0.2 and cross <= comm - 0.2
+    rows = {t: cell("unbiased", "cross", t) for t in UNIQUE}
+    out.append(
+        (
+            "Cross drops U1 and U2: capture <= its floor + 0.05 (unbiased)",
+            all(r["criterion"] == "dropped" and r["k"] == r["n"] for r in rows.values()),
+            ", ".join(f"{t} {show(r)}, floor {r['floor']:.2f}" for t, r in rows.items()),
+        )
+    )
+    for objective in ("cross_self", "comm"):
+        rows = {t: cell("unbiased", objective, t) for t in UNIQUE}
         out.append(
             (
-                f"Cross does not learn {term} (<= floor + 0.05, >= 0.2 below Cross+Self and CoMM)",
-                ok,
-                f"cross {cross:.2f} (floor {cross_floor:.2f}), cross_self {cs:.2f}, comm {comm:.2f}",
+                f"{objective} learns U1 and U2 (unbiased)",
+                all(r["verdict"] == "learned" for r in rows.values()),
+                ", ".join(f"{t} {show(r)}" for t, r in rows.items()),
             )
         )
-        for o in ("cross_self", "comm"):
-            cap, floor = get("unbiased", o, term), get("unbiased", o, term, "floor")
-            out.append(
-                (
-                    f"{o} learns {term} (capture >= floor + 0.1)",
-                    cap >= floor + 0.1,
-                    f"{cap:.2f} vs floor {floor:.2f}",
-                )
-            )
-
-    for o in ("cross", "cross_self"):
-        cap = get("biased", o, "synergy")
-        out.append((f"{o} holds no synergy (capture <= 0.05, biased)", cap <= 0.05, f"{cap:.3f}"))
-    comm, acc = get("biased", "comm", "synergy"), get("biased", "comm", "synergy", "balanced_accuracy")
-    cs = get("biased", "cross_self", "synergy")
+    rows = {o: cell("biased", o, "synergy") for o in ("cross", "cross_self")}
     out.append(
         (
-            "CoMM captures synergy (capture >= 0.15, balanced accuracy >= 0.65, biased)",
-            comm >= 0.15 and acc >= 0.65,
-            f"capture {comm:.2f}, balanced accuracy {acc:.2f}",
+            "Cross and Cross+Self drop synergy (biased)",
+            all(r["criterion"] == "dropped" and r["k"] == r["n"] for r in rows.values()),
+            ", ".join(f"{o} {show(r)}" for o, r in rows.items()),
         )
     )
+    comm = final[
+        (final["protocol"] == "biased") & (final["objective"] == "comm") & (final["term"] == "synergy")
+    ]
+    hits = int(((comm["capture"] >= SYNERGY_CAPTURE) & (comm["balanced_accuracy"] >= SYNERGY_ACCURACY)).sum())
+    comm_median = float(cell("biased", "comm", "synergy")["median"])
+    cs_median = float(cell("biased", "cross_self", "synergy")["median"])
     out.append(
         (
-            "CoMM synergy >= Cross+Self synergy + 0.1 (biased)",
-            comm >= cs + 0.1,
-            f"comm {comm:.2f}, cross_self {cs:.2f}",
+            f"CoMM captures synergy in every seed (capture >= {SYNERGY_CAPTURE}, balanced accuracy >= "
+            f"{SYNERGY_ACCURACY}) and its median is >= Cross+Self's + {SYNERGY_MARGIN} (biased)",
+            len(comm) > 0 and hits == len(comm) and comm_median >= cs_median + SYNERGY_MARGIN,
+            f"{hits}/{len(comm)} seeds, median {comm_median:.2f} vs Cross+Self {cs_median:.2f}",
         )
     )
-    sup = get("unbiased", "supervised", "synergy")
-    out.append(("supervised on the synergy target: capture >= 0.9", sup >= 0.9, f"{sup:.2f}"))
+    row = cell("unbiased", "supervised", "synergy")
+    out.append(
+        ("supervised on the synergy target learns it (unbiased)", row["verdict"] == "learned", show(row))
+    )
     return out
 
 
+def report(final: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> tuple[pd.DataFrame, list]:
+    """Print the verdict table and the claims; return them."""
+    cells = judge(final, threshold)
+    wide = wide_verdicts(cells)
+    with pd.option_context("display.width", 250, "display.max_colwidth", 60, "display.max_rows", 100):
+        print(wide.to_string(index=False))
+    print("\n" + verdict_legend(cells))
+    claims = check_claims(cells, final)
+    print()
+    for claim, passed, numbers in claims:
+        print(f"{'PASS' if passed else 'FAIL'}  {claim}: {numbers}")
+    return cells, claims
+
+
+def exit_code(claims: list[tuple[str, bool, str]]) -> int:
+    """1 when any claim fails, else 0."""
+    return 1 if any(not passed for _, passed, _ in claims) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    from interactions.sweep import parse_seeds
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="xor")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
+    parser.add_argument("--config", default="xor", help="a shipped config name or a TOML path")
+    parser.add_argument("--seeds", default="0-4", help="'0-4', '100-104' or '0,1,2' (at least 2 seeds)")
     parser.add_argument("--bias", type=float, default=0.8, help="pre-training bias of the synergy protocol")
+    parser.add_argument(
+        "--threshold", type=float, default=DEFAULT_THRESHOLD, help="capture that counts as learned"
+    )
     parser.add_argument("--set", action="append", default=[], help="extra overrides for every run")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", default="runs/research_claims")
     args = parser.parse_args(argv)
 
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = parse_seeds(args.seeds)
+    if len(seeds) < 2:
+        parser.error(f"--seeds needs at least 2 seeds for a verdict, got {seeds}")
     out = Path(args.out)
     jobs = plan(seeds, args.bias)
     print(
@@ -167,23 +222,17 @@ def main(argv: list[str] | None = None) -> int:
             frames = list(pool.map(_one, jobs, *zip(*[(args.config, args.set, out, threads)] * len(jobs))))
     else:
         frames = [_one(job, args.config, args.set, out, threads) for job in jobs]
-    table = pd.concat(frames, ignore_index=True)
-    print(f"done in {time.perf_counter() - start:.0f} s")
-
-    mean = table.groupby(["protocol", "objective", "term"], sort=False)[
-        ["capture", "floor", "balanced_accuracy"]
-    ].mean()
-    std = table.groupby(["protocol", "objective", "term"], sort=False)["capture"].std()
-    shown = mean.assign(capture_sd=std)[["capture", "capture_sd", "floor", "balanced_accuracy"]]
-    with pd.option_context("display.width", 140, "display.max_rows", 200):
-        print(shown.round(3).to_string())
-    claims = check_claims(mean)
-    print()
-    for claim, passed, numbers in claims:
-        print(f"{'PASS' if passed else 'FAIL'}  {claim}: {numbers}")
+    final = pd.concat(frames, ignore_index=True)[list(FINAL_COLUMNS)]
+    print(f"done in {time.perf_counter() - start:.0f} s\n")
+    cells, claims = report(final, args.threshold)
+    out.mkdir(parents=True, exist_ok=True)
+    final.to_csv(out / "final.csv", index=False)
+    cells.assign(values=[" ".join(f"{v:.4f}" for v in vs) for vs in cells["values"]]).to_csv(
+        out / "verdicts.csv", index=False
+    )
     failed = sum(not p for _, p, _ in claims)
     print(f"\n{len(claims) - failed}/{len(claims)} claims pass")
-    return 1 if failed else 0
+    return exit_code(claims)
 
 
 if __name__ == "__main__":

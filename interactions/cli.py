@@ -169,6 +169,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from reports import write_report
+    from reports.summary import verdict_summary
 
     from .sweep_check import check_results, table_problems
 
@@ -185,10 +186,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         check_results(args.results)
     results = Path(args.results)
     out = args.out if args.out is not None else (results if results.is_dir() else results.parent) / "report"
-    paths = write_report(args.results, out)
+    print(verdict_summary(args.results, threshold=args.threshold) + "\n")
+    paths = write_report(args.results, out, threshold=args.threshold, width=args.width)
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
+
+
+def _width(text: str) -> str | float:
+    return text if text in ("single", "double") else float(text)
 
 
 def _common_flags() -> argparse.ArgumentParser:
@@ -309,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-incomplete",
         action="store_true",
         help="report even when runs are missing or failed (the problems are printed as warnings)",
+    )
+    report_p.add_argument(
+        "--threshold", type=float, default=0.9, help="capture at which a seed counts as learned, in (0, 1]"
+    )
+    report_p.add_argument(
+        "--width", default="double", type=_width, help="figure width: single (3.5 in), double (7 in), inches"
     )
     report_p.set_defaults(func=_cmd_report)
     from .bench import add_parser as add_bench_parser  # interactions bench (interactions/bench.py)

@@ -500,7 +500,7 @@ def build(cfg: dict, settings: config_mod.TrainSettings, dev: torch.device) -> P
     objective_cls = get_objective(cfg["objective"]["name"])
     model = build_model(objective_cls.architecture, gen.shapes, **cfg["model"]).to(dev)
     objective = objective_cls(model.dims, **cfg["objective"]["params"]).to(dev)
-    trainer = Trainer(model, objective, settings, dev)
+    trainer = Trainer(model, objective, settings, dev, seed=seeds.init)
     augmenters = _generic_augmenters(settings, gen) if settings.augment == "generic" else None
     batches = Batches(gen, pretrain, settings, objective_cls.n_views, seeds, dev, augmenters)
     return Parts(gen, unbiased, seeds, probe, model, objective, trainer, batches, probe_samples)

@@ -32,6 +32,8 @@ from .types import TERMS, BimodalSample
 
 SUBSETS: tuple[str, ...] = ("1", "2", "12")
 _NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
+#: sub-stream key of the token-mask draws under the trainer's seed
+_MASK_STREAM = 7
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,13 +190,25 @@ class Trainer:
 
     Args:
         model: the bimodal model (``embed``).
-        objective: the objective (``forward``, ``auxiliary_parameters``, ``auxiliary_loss``, ``after_step``).
+        objective: the objective (``forward``, ``auxiliary_parameters``, ``auxiliary_loss``, ``after_step``,
+            ``check_model``, ``embed``, ``set_progress``).
         settings: the ``[train]`` section.
         device: the device of model, objective and batches.
+        seed: the run's seed of the token-mask stream; ``mask_generator`` is reseeded from (seed, epoch)
+            at the start of every epoch, so masked draws are reproducible and resumable.
     """
 
-    def __init__(self, model: nn.Module, objective: nn.Module, settings: TrainSettings, device: torch.device):
+    def __init__(
+        self,
+        model: nn.Module,
+        objective: nn.Module,
+        settings: TrainSettings,
+        device: torch.device,
+        seed: int = 0,
+    ):
         self.model, self.objective, self.settings, self.device = model, objective, settings, device
+        objective.check_model(model)  # a missing model feature fails here, before any step
+        self.seed, self.mask_generator = int(seed), torch.Generator(device=device)
         self.amp = bool(settings.amp and device.type == "cuda")
         aux = list(objective.auxiliary_parameters())
         aux_ids = {id(p) for p in aux}
@@ -216,10 +230,12 @@ class Trainer:
 
     def step(self, views: list[tuple[torch.Tensor, torch.Tensor]], targets: dict) -> dict[str, Any]:
         """One optimisation step on one batch; returns the loss terms (total under ``"loss"``)."""
-        subsets = tuple(self.objective.subsets)
         self.optimizer.zero_grad(set_to_none=True)
         with self._autocast():
-            embedded = [self.model.embed(x1, x2, subsets) for x1, x2 in views]
+            embedded = [
+                self.objective.embed(self.model, x1, x2, k, self.mask_generator)
+                for k, (x1, x2) in enumerate(views)
+            ]
             out = self.objective(embedded, targets)
         self.scaler.scale(out.total).backward()
         self.scaler.step(self.optimizer)
@@ -246,6 +262,8 @@ class Trainer:
         """
         self.model.train()
         self.objective.train()
+        self.mask_generator.manual_seed(derive(self.seed, epoch, _MASK_STREAM))
+        self.objective.set_progress(max(epoch - 1, 0) / self.settings.epochs)  # epochs count from 1
         sums: dict[str, Any] = {}
         steps = 0
         step_losses: list[torch.Tensor] = []  # checked once per epoch: no device sync per step

@@ -178,7 +178,7 @@ def summarize(
         ``std``, ``ci_low``, ``ci_high``, ``floor`` (mean epoch-0 value), ``true_bits`` and ``chance``
         (mean balanced-accuracy chance level); terms in ``TERMS`` order.
     """
-    frame = validate_results(frame)
+    frame = probe_only(validate_results(frame))
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     by = list(by) if by is not None else ["generator", "objective", *grid_keys(frame)]
@@ -212,3 +212,14 @@ def _has_pyarrow() -> bool:
     except ImportError:
         return False
     return True
+
+
+#: The estimator whose rows hold the probe capture that verdicts and figures show.
+PROBE_ESTIMATOR = "probe"
+
+
+def probe_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """The probe's rows: tables with an ``estimator`` column also hold other estimators' rows (contract 1)."""
+    if "estimator" not in frame.columns:
+        return frame
+    return frame[frame["estimator"].astype(str) == PROBE_ESTIMATOR]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import matplotlib.pyplot as plt
 
 from interactions.atomic import atomic_write
 
@@ -33,6 +35,10 @@ OBJECTIVE_NAMES: dict[str, str] = {
     "factorcl": "FactorCL",
     "simclr": "SimCLR",
     "supervised": "Supervised",
+    "infmasking": "InfMasking",
+    "coral": "COrAL",
+    "synib": "SynIB",
+    "synib_late": "SynIB (late)",
 }
 TERM_NAMES: dict[str, str] = {
     "redundancy": "Redundancy",
@@ -40,6 +46,14 @@ TERM_NAMES: dict[str, str] = {
     "unique_2": "Uniqueness U₂",
     "uniqueness": "Uniqueness (mean U₁, U₂)",
     "synergy": "Synergy",
+}
+#: Short term names for narrow figures (a single column).
+TERM_SHORT: dict[str, str] = {
+    "redundancy": "R",
+    "unique_1": "U₁",
+    "unique_2": "U₂",
+    "uniqueness": "U (mean)",
+    "synergy": "S",
 }
 #: Axis label and the factor that turns a stored value into the plotted one.
 METRIC_LABELS: dict[str, tuple[str, float]] = {
@@ -62,7 +76,7 @@ RC: dict[str, Any] = {
     "grid.linewidth": 0.5,
     "lines.linewidth": 1.6,
     "savefig.dpi": 200,
-    "savefig.bbox": "tight",
+    "savefig.bbox": "standard",
     "pdf.fonttype": 42,
     "svg.fonttype": "none",
 }
@@ -80,9 +94,23 @@ def objective_color(name: str) -> str:
     return FALLBACK_COLORS[digest % len(FALLBACK_COLORS)]
 
 
-def objective_name(name: str) -> str:
-    """Display name, e.g. ``"cross_self"`` -> ``"Cross+Self"``; unknown names are shown as given."""
-    return OBJECTIVE_NAMES.get(name, str(name))
+def objective_name(name: str, names: Mapping[str, str] | None = None) -> str:
+    """Display name of objective ``name`` in tables and figures.
+
+    ``names`` (name -> label, e.g. ``{"my_objectives:FusedOnly": "Fused only"}``) comes first, then the
+    built-in ``OBJECTIVE_NAMES`` (the objectives' ``display_name``); a user's objective given as
+    ``"module:Class"`` is shown by its class name, any other name as given.
+
+    Example:
+        >>> objective_name("cross_self"), objective_name("my_objectives:FusedOnly")
+        ('Cross+Self', 'FusedOnly')
+    """
+    name = str(name)
+    if names and name in names:
+        return str(names[name])
+    if name in OBJECTIVE_NAMES:
+        return OBJECTIVE_NAMES[name]
+    return name.rsplit(":", 1)[-1] if ":" in name else name
 
 
 def term_name(term: str) -> str:
@@ -109,16 +137,45 @@ def order_objectives(names: Iterable[str]) -> list[str]:
     return known + sorted(names - set(known))
 
 
-def savefig(fig: Any, stem: str | os.PathLike[str], formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """Save ``fig`` as ``stem.<fmt>`` for each format, each written atomically (tmp file + ``os.replace``)."""
+def savefig(
+    fig: Any, stem: str | os.PathLike[str], formats: Sequence[str] = ("png", "pdf"), *, tight: bool = False
+) -> list[Path]:
+    """Save ``fig`` as ``stem.<fmt>`` for each format, each written atomically (tmp file + ``os.replace``).
+
+    Saving runs inside ``RC``, so PDFs embed TrueType (Type 42) fonts and SVGs keep text as text. The file
+    has the figure's own size (the report's figures are laid out at their requested width, see
+    ``figure_width``), so that 9-pt text stays 9 pt in the paper; ``tight=True`` crops to the drawn
+    artists instead (for a user's figure whose legend sticks out of it).
+    """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    bbox = "tight" if tight else None
     paths = []
-    for fmt in formats:
-        path = stem.with_name(f"{stem.name}.{fmt}")
-        atomic_write(
-            path,
-            lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=RC["savefig.dpi"], bbox_inches="tight"),
-        )
-        paths.append(path)
+    with plt.rc_context(RC):
+        for fmt in formats:
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            atomic_write(
+                path,
+                lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=RC["savefig.dpi"], bbox_inches=bbox),
+            )
+            paths.append(path)
     return paths
+
+
+#: Figure widths of a two-column paper (inches): one column, or the full text width.
+WIDTHS: dict[str, float] = {"single": 3.5, "double": 7.0}
+
+
+def figure_width(width: float | str) -> float:
+    """Width in inches of ``"single"`` (3.5 in), ``"double"`` (7 in) or a number of inches in [1, 20].
+
+    Raises:
+        ValueError: another name or a width outside [1, 20] inches.
+    """
+    if isinstance(width, str):
+        if width not in WIDTHS:
+            raise ValueError(f"width must be 'single', 'double' or inches, got {width!r}")
+        return WIDTHS[width]
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 1.0 <= float(width) <= 20.0:
+        raise ValueError(f"width must be 'single', 'double' or a number of inches in [1, 20], got {width!r}")
+    return float(width)

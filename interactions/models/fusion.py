@@ -20,6 +20,7 @@ Two code paths compute the same numbers:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -194,4 +195,119 @@ def _key_masks(lengths: Sequence[int], masks: Sequence[Sequence[bool]], device: 
     return torch.tensor(rows, dtype=torch.bool, device=device)
 
 
-__all__ = ["QuickGELU", "ResidualAttentionBlock", "TransformerFusion", "masks_for"]
+# ------------------------------------------------------------------------------------ token-level masks
+#: how a token mask chooses the kept tokens of a modality
+SAMPLINGS: tuple[str, ...] = ("exact", "bernoulli")
+#: what replaces a masked token
+FILLS: tuple[str, ...] = ("token", "zero")
+
+
+@dataclass(frozen=True, eq=False)
+class TokenMask:
+    """A request for ``draws`` token-masked passes of the full input (both modalities, subset ``"12"``).
+
+    Masking happens after tokenisation, so a masked token also loses its positional information (as in
+    InfMasking's and COrAL's official code). Masked tokens are *replaced*, never dropped: every sequence
+    keeps its length and no key-padding mask is needed.
+
+    Attributes:
+        ratio: ``(r_1, r_2)``, the masked fraction of each modality's tokens, each in [0, 1); 0 leaves that
+            modality untouched.
+        sampling: ``"exact"`` keeps exactly ``int(T_m * (1 - r_m))`` tokens of modality m, chosen by a random
+            permutation per (draw, sample, modality) (InfMasking); ``"bernoulli"`` keeps each token
+            independently with probability ``1 - r_m``, so the count varies (COrAL).
+        fill: ``"token"`` replaces masked tokens by ``token`` (a learnable mask token the caller owns);
+            ``"zero"`` multiplies them by 0 (COrAL).
+        draws: independent masked passes per sample (InfMasking's ``num_mask``).
+        token: the mask token, shape ``(W,)``, when ``fill == "token"``.
+    """
+
+    ratio: tuple[float, float]
+    sampling: str = "exact"
+    fill: str = "zero"
+    draws: int = 1
+    token: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        ratio = self.ratio
+        if isinstance(ratio, (str, bytes)) or not isinstance(ratio, Sequence) or len(ratio) != 2:
+            raise ValueError(f"TokenMask.ratio must be a pair (r_1, r_2), got {ratio!r}")
+        for r in ratio:
+            if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 <= r < 1:
+                raise ValueError(f"TokenMask.ratio entries must be numbers in [0, 1), got {ratio!r}")
+        object.__setattr__(self, "ratio", (float(ratio[0]), float(ratio[1])))
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"TokenMask.sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+        if self.fill not in FILLS:
+            raise ValueError(f"TokenMask.fill must be one of {FILLS}, got {self.fill!r}")
+        if isinstance(self.draws, bool) or not isinstance(self.draws, int) or self.draws < 1:
+            raise ValueError(f"TokenMask.draws must be an int >= 1, got {self.draws!r}")
+        if (self.fill == "token") != (self.token is not None):
+            raise ValueError("TokenMask.token must be given exactly when fill == 'token'")
+
+    def kept(self, n_tokens: int, modality: int) -> int:
+        """Tokens of modality ``modality`` (0 or 1) kept by ``"exact"`` sampling: ``int(T (1 - r))``."""
+        return int(n_tokens * (1 - self.ratio[modality]))
+
+    def check_lengths(self, lengths: Sequence[int]) -> None:
+        """``ValueError`` when ``"exact"`` sampling would keep no token of a masked modality."""
+        if self.sampling != "exact":
+            return
+        for m, n in enumerate(lengths):
+            if self.ratio[m] > 0 and self.kept(n, m) < 1:
+                raise ValueError(
+                    f"mask ratio {self.ratio[m]} keeps int({n} * (1 - {self.ratio[m]})) = 0 of the {n} "
+                    f"tokens of modality {m + 1}; lower the ratio below {1 - 1 / n:.3g} or use more tokens "
+                    "(model.n_tokens)"
+                )
+
+
+def draw_keep(
+    mask: TokenMask, batch: int, lengths: Sequence[int], generator: torch.Generator
+) -> list[Tensor]:
+    """Which tokens each masked pass keeps, drawn from ``generator`` only.
+
+    Args:
+        mask: the request. batch: B. lengths: ``(T_1, T_2)``.
+        generator: the source of randomness (the Trainer's per-epoch seeded generator).
+
+    Returns:
+        One boolean tensor per modality, True = kept. Shape: (draws, B, T_m) each, on the generator's
+        device.
+    """
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"token masks need a torch.Generator (the Trainer's), got {generator!r}")
+    mask.check_lengths(lengths)
+    keep = []
+    for m, n in enumerate(lengths):
+        u = torch.rand(mask.draws, batch, n, generator=generator, device=generator.device)
+        if mask.ratio[m] == 0:
+            keep.append(torch.ones_like(u, dtype=torch.bool))
+        elif mask.sampling == "bernoulli":
+            keep.append(u > mask.ratio[m])
+        else:  # the ranks of i.i.d. uniforms are a uniform random permutation
+            keep.append(u.argsort(dim=-1).argsort(dim=-1) < mask.kept(n, m))
+    return keep
+
+
+def apply_keep(tokens: Tensor, keep: Tensor, fill: Tensor | None) -> Tensor:
+    """Replace the tokens that ``keep`` drops by ``fill`` (a ``(W,)`` token) or by 0 (``fill=None``).
+
+    Shapes: tokens (B, T, W), keep (n, B, T) -> (n * B, T, W), draw-major (row ``t * B + b``).
+    """
+    keep = keep.to(tokens.device)[..., None]  # (n, B, T, 1)
+    other = torch.zeros((), dtype=tokens.dtype, device=tokens.device) if fill is None else fill.to(tokens)
+    return torch.where(keep, tokens.unsqueeze(0), other).flatten(0, 1)
+
+
+__all__ = [
+    "FILLS",
+    "SAMPLINGS",
+    "QuickGELU",
+    "ResidualAttentionBlock",
+    "TokenMask",
+    "TransformerFusion",
+    "apply_keep",
+    "draw_keep",
+    "masks_for",
+]

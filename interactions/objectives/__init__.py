@@ -1,4 +1,6 @@
-"""Training objectives: CoMM and its baselines, one small module each, maths in ``functional``.
+"""Training objectives: CoMM, its baselines and later objectives (InfMasking, COrAL, SynIB), one small
+module each, maths in ``functional``. ConFu is not registered: it is defined for three or more modalities
+and reduces to Cross with two (see docs/objectives.md).
 
 ``OBJECTIVES`` maps names to classes (the dict order is the order in figures). A user's objective is an
 ``Objective`` subclass; register it with ``register_objective(name, cls)`` or name it in a config as
@@ -12,11 +14,14 @@ from interactions.registry import lookup
 from .base import LossOutput, Objective, validate_objective_class
 from .checks import ObjectiveContractError, check_objective
 from .comm import CoMM
+from .coral import COrAL
 from .cross import Cross
 from .cross_self import CrossSelf
 from .factorcl import FactorCL
+from .infmasking import InfMasking
 from .simclr import SimCLR
 from .supervised import Supervised
+from .synib import SynIB
 
 #: name -> objective class.
 OBJECTIVES: dict[str, type[Objective]] = {
@@ -26,6 +31,9 @@ OBJECTIVES: dict[str, type[Objective]] = {
     "simclr": SimCLR,
     "factorcl": FactorCL,
     "supervised": Supervised,
+    "infmasking": InfMasking,
+    "coral": COrAL,
+    "synib": SynIB,
 }
 
 
@@ -62,15 +70,18 @@ def get_objective(name: str) -> type[Objective]:
 
 __all__ = [
     "OBJECTIVES",
+    "COrAL",
     "CoMM",
     "Cross",
     "CrossSelf",
     "FactorCL",
+    "InfMasking",
     "LossOutput",
     "Objective",
     "ObjectiveContractError",
     "SimCLR",
     "Supervised",
+    "SynIB",
     "check_objective",
     "get_objective",
     "names",

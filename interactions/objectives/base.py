@@ -7,6 +7,17 @@ lives in ``functional.py``). The trainer builds the model for ``objective.archit
 ``model.parameters()`` and the objective's parameters minus ``auxiliary_parameters()``, which get their own
 optimizer stepped on ``auxiliary_loss(views, targets)``; ``after_step()`` runs after every optimizer step.
 The probe sees ``objective.represent(model.embed(x1, x2, objective.subsets))``.
+
+Hooks beyond the loss (contract 4 of the toolkit):
+
+- ``set_progress(progress)``: the trainer calls it at the start of every epoch with
+  ``epoch_index / n_epochs`` in [0, 1) (InfMasking's lambda ramp); default no-op.
+- ``token_masks(view)``: token-masked passes the objective wants for view ``view`` in training
+  (``{key: TokenMask}``); the trainer embeds each view through ``objective.embed(model, x1, x2, view,
+  generator)``, which passes them to the model with the trainer's per-epoch seeded ``torch.Generator``.
+- ``requires``: the model features the objective needs (``"token_masking"``, ``"dual_path"``);
+  ``check_model(model)`` (called when the trainer is built, before any step) fails with a message saying
+  what to change when the model lacks one.
 """
 
 from __future__ import annotations
@@ -16,11 +27,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import torch
 from torch import Tensor, nn
 
+from interactions.models.bimodal import ARCHITECTURE_FEATURES, ARCHITECTURE_KEYS, FEATURES
+from interactions.models.fusion import TokenMask
 from interactions.types import TERMS
 
-ARCHITECTURES: tuple[str, ...] = ("fusion", "late")
+ARCHITECTURES: tuple[str, ...] = tuple(ARCHITECTURE_KEYS)
+#: the embedding keys every architecture returns; an architecture may declare more (``ARCHITECTURE_KEYS``)
 SUBSETS: tuple[str, ...] = ("1", "2", "12")
 
 #: An embedded view: ``{subset: Tensor (B, dims[subset])}``.
@@ -71,30 +86,60 @@ def validate_objective_class(cls: Any) -> None:
         raise ValueError(f"{label}.architecture must be one of {ARCHITECTURES}, got {cls.architecture!r}")
     if isinstance(cls.n_views, bool) or not isinstance(cls.n_views, int) or cls.n_views < 1:
         raise ValueError(f"{label}.n_views must be an int >= 1, got {cls.n_views!r}")
-    subsets = cls.subsets
-    if not isinstance(subsets, tuple) or not subsets or any(s not in SUBSETS for s in subsets):
-        raise ValueError(f"{label}.subsets must be a non-empty tuple of {SUBSETS}, got {subsets!r}")
+    subsets, keys = cls.subsets, ARCHITECTURE_KEYS[cls.architecture]
+    if not isinstance(subsets, tuple) or not subsets or any(s not in keys for s in subsets):
+        raise ValueError(
+            f"{label}.subsets must be a non-empty tuple of the keys of architecture "
+            f"{cls.architecture!r}, {keys}; got {subsets!r}"
+        )
     if not isinstance(cls.needs_target, bool):
         raise ValueError(f"{label}.needs_target must be a bool, got {cls.needs_target!r}")
+    if not isinstance(cls.display_name, str):
+        raise ValueError(f"{label}.display_name must be a string, got {cls.display_name!r}")
+    requires = cls.requires
+    if not isinstance(requires, frozenset) or any(f not in FEATURES for f in requires):
+        raise ValueError(f"{label}.requires must be a frozenset of {FEATURES}, got {requires!r}")
+    missing = requires - ARCHITECTURE_FEATURES[cls.architecture]
+    if missing:
+        raise ValueError(_missing_features_message(cls, cls.architecture, missing))
+
+
+def _missing_features_message(cls: Any, architecture: str, missing: frozenset[str]) -> str:
+    having = [a for a, f in ARCHITECTURE_FEATURES.items() if cls.requires <= f]
+    fix = (
+        f"set {cls.__name__}.architecture = {having[0]!r}"
+        + (f" (or one of {having})" if len(having) > 1 else "")
+        if having
+        else "no architecture provides them"
+    )
+    return (
+        f"objective {cls.name!r} needs model feature(s) {sorted(missing)}, which the {architecture!r} "
+        f"model lacks; {fix}"
+    )
 
 
 class Objective(nn.Module):
     """Base class of training objectives.
 
     Class attributes:
-        name: registry key. architecture: ``"fusion"`` or ``"late"`` (which ``build_model`` it needs).
-        n_views: augmented views per sample. subsets: which of "1", "2", "12" it embeds.
+        name: registry key. display_name: the name in tables and figures (e.g. "CoMM"; "" = ``name``).
+        architecture: ``"fusion"``, ``"late"`` or ``"dual"`` (which ``build_model`` it needs).
+        n_views: augmented views per sample. subsets: which embedding keys it embeds ("1", "2", "12",
+        plus the architecture's extra keys, e.g. "u1", "u2" of ``"dual"``).
         needs_target: whether ``forward`` needs ``targets`` (supervised objectives).
+        requires: model features it needs (``"token_masking"``, ``"dual_path"``).
 
     Args:
         dims: ``{subset: width}`` of the model's embeddings (``model.dims``).
     """
 
     name: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""
     architecture: ClassVar[str] = "fusion"
     n_views: ClassVar[int] = 2
     subsets: ClassVar[tuple[str, ...]] = ("12",)
     needs_target: ClassVar[bool] = False
+    requires: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, dims: Mapping[str, int]) -> None:
         super().__init__()
@@ -136,17 +181,71 @@ class Objective(nn.Module):
     def after_step(self) -> None:
         """Hook run after every optimizer step (default nothing)."""
 
-    def main_parameters(self) -> list[nn.Parameter]:
-        """``parameters()`` minus ``auxiliary_parameters()`` (what the main optimizer steps)."""
-        aux = {id(p) for p in self.auxiliary_parameters()}
-        return [p for p in self.parameters() if id(p) not in aux]
+    def set_progress(self, progress: float) -> None:
+        """Hook run at the start of every training epoch with ``epoch_index / n_epochs`` in [0, 1).
+
+        Default nothing; schedules (e.g. InfMasking's lambda ramp) override it.
+        """
+
+    def token_masks(self, view: int) -> dict[str, TokenMask]:
+        """Token-masked passes wanted for view ``view`` in training: ``{key: TokenMask}`` (default none).
+
+        Each key then holds a ``(draws, B, W)`` tensor in that view's embedding dict.
+        """
+        return {}
+
+    def view_subsets(self, view: int) -> tuple[str, ...]:
+        """The unmasked keys embedded for view ``view`` in training (default ``subsets``)."""
+        return self.subsets
+
+    def embed(
+        self,
+        model: nn.Module,
+        x1: Tensor,
+        x2: Tensor,
+        view: int = 0,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, Tensor]:
+        """Embed view ``view`` for this objective: ``model.embed`` of its subsets, plus its token masks in
+        training mode (drawn from ``generator``, the trainer's seeded generator). In eval mode it is
+        ``model.embed(x1, x2, subsets)``.
+        """
+        if not self.training:
+            return model.embed(x1, x2, self.subsets)
+        masks = self.token_masks(view)
+        if not masks:
+            return model.embed(x1, x2, self.view_subsets(view))
+        return model.embed(x1, x2, self.view_subsets(view), token_masks=masks, generator=generator)
+
+    def check_model(self, model: nn.Module) -> None:
+        """``ValueError`` before training when ``model`` lacks a feature or key this objective needs.
+
+        Subclasses extend it with their own checks (e.g. a mask ratio that keeps no token).
+        """
+        features = frozenset(getattr(model, "features", frozenset()))
+        missing = self.requires - features
+        if missing:
+            raise ValueError(
+                _missing_features_message(
+                    type(self), getattr(model, "architecture", type(model).__name__), missing
+                )
+            )
+        dims = getattr(model, "dims", {})
+        absent = [s for s in self.subsets if s not in dims]
+        if absent:
+            raise ValueError(
+                f"objective {self.name!r} embeds {absent}, which the {type(model).__name__} does not "
+                f"return (its keys: {sorted(dims)}); set {type(self).__name__}.architecture to one that "
+                "declares them"
+            )
 
     def check_views(self, views: Sequence[EmbeddedView]) -> None:
-        """``ValueError`` unless ``views`` holds ``n_views`` dicts with every subset of ``subsets``."""
+        """``ValueError`` unless ``views`` holds ``n_views`` dicts with every key the objective asked for."""
         if len(views) != self.n_views:
             raise ValueError(f"{self.name} needs {self.n_views} view(s), got {len(views)}")
         for k, view in enumerate(views):
-            missing = [s for s in self.subsets if s not in view]
+            wanted = [*self.view_subsets(k), *self.token_masks(k)] if self.training else list(self.subsets)
+            missing = [s for s in wanted if s not in view]
             if missing:
                 raise ValueError(f"view {k} lacks subsets {missing} needed by {self.name}")
 

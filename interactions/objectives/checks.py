@@ -24,7 +24,7 @@ from interactions.types import TERMS
 from .base import LossOutput, Objective, validate_objective_class
 
 _SHAPES = ((6,), (5,))
-_MODEL = dict(width=16, n_tokens=2, depth=1, heads=2, hidden=16)
+_MODEL = dict(width=16, n_tokens=4, depth=1, heads=2, hidden=16)
 
 
 class ObjectiveContractError(AssertionError):
@@ -42,7 +42,8 @@ def check_objective(
     are finite floats with the same names on a second call; gradients reach every parameter of the model
     and of the objective (except ``auxiliary_parameters()``); ``auxiliary_loss`` (if any) is finite, reaches
     every auxiliary parameter and does not back-propagate into the model; ``after_step`` runs;
-    ``represent`` returns finite ``(B, D)`` features.
+    ``represent`` returns finite ``(B, D)`` features. Views are embedded through ``objective.embed`` (so
+    token masks are drawn, from a seeded generator) and ``objective.check_model`` must accept the model.
 
     Args:
         cls: the objective class.
@@ -76,17 +77,23 @@ def check_objective(
                 objective = cls(model.dims, **params)
             except Exception as err:  # report any construction failure with the params used
                 raise fail(f"cls(dims={model.dims}, **{params}) raised {type(err).__name__}: {err}") from err
+            try:
+                objective.check_model(model)
+            except ValueError as err:
+                raise fail(f"check_model: {err}") from err
         model, objective = model.to(device).train(), objective.to(device).train()
         results[str(device)] = _check_on(model, objective, torch.device(device), batch_size, params, fail)
     return results
 
 
 def _batch(
-    model: nn.Module, cls: type[Objective], device: torch.device, batch: int, seed: int, n_classes: int
+    model: nn.Module, objective: Objective, device: torch.device, batch: int, seed: int, n_classes: int
 ):
+    cls = type(objective)
     gen = torch.Generator().manual_seed(seed)
+    mask_gen = torch.Generator(device=device).manual_seed(seed)
     xs = [[torch.randn(batch, *s, generator=gen).to(device) for s in _SHAPES] for _ in range(cls.n_views)]
-    views = [model.embed(x1, x2, cls.subsets) for x1, x2 in xs]
+    views = [objective.embed(model, x1, x2, k, mask_gen) for k, (x1, x2) in enumerate(xs)]
     targets = {t: torch.randint(0, n_classes, (batch,), generator=gen).to(device) for t in TERMS}
     return xs, views, targets
 
@@ -101,7 +108,7 @@ def _check_on(model, objective, device, batch, params, fail) -> dict[str, float]
     aux_ids = {id(p) for p in aux}
     where = f"on {device}"
 
-    xs, views, targets = _batch(model, cls, device, batch, 0, n_classes)
+    xs, views, targets = _batch(model, objective, device, batch, 0, n_classes)
     out = objective(views, targets if cls.needs_target else None)
     if not isinstance(out, LossOutput):
         raise fail(f"forward must return a LossOutput, got {type(out).__name__} {where}")
@@ -132,7 +139,7 @@ def _check_on(model, objective, device, batch, params, fail) -> dict[str, float]
 
     _check_auxiliary(model, objective, aux, device, batch, n_classes, fail, where)
 
-    _, views2, targets2 = _batch(model, cls, device, batch, 1, n_classes)
+    _, views2, targets2 = _batch(model, objective, device, batch, 1, n_classes)
     out2 = objective(views2, targets2 if cls.needs_target else None)
     if set(out2.terms) != set(out.terms):
         raise fail(f"terms names change between calls: {sorted(out.terms)} then {sorted(out2.terms)}")
@@ -165,7 +172,7 @@ def _check_terms(terms: Any, fail, where: str) -> None:
 
 def _check_auxiliary(model, objective, aux, device, batch, n_classes, fail, where) -> None:
     cls = type(objective)
-    _, views, targets = _batch(model, cls, device, batch, 2, n_classes)
+    _, views, targets = _batch(model, objective, device, batch, 2, n_classes)
     loss = objective.auxiliary_loss(views, targets if cls.needs_target else None)
     if not aux:
         if loss is not None:

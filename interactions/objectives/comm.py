@@ -24,7 +24,7 @@ from torch import Tensor
 from interactions.models.heads import ProjectionHead
 
 from .base import EmbeddedView, LossOutput, Objective, as_terms, check_optional_dim, check_positive
-from .functional import comm_terms, retrieval_accuracy
+from .functional import comm_terms, retrieval_accuracy, weighted_mean
 
 
 class CoMM(Objective):
@@ -43,6 +43,7 @@ class CoMM(Objective):
     """
 
     name = "comm"
+    display_name = "CoMM"
     architecture = "fusion"
     n_views = 2
     subsets = ("1", "2", "12")
@@ -74,8 +75,7 @@ class CoMM(Objective):
         first = [self.head(views[0][s]) for s in self.subsets]  # [Z'_1, Z'_2, Z'], (B, proj_dim) each
         second = [self.head(views[1][s]) for s in self.subsets]  # [Z''_1, Z''_2, Z'']
         terms = comm_terms(first, second, self.temperature)
-        weights = self.weights or (1.0,) * len(terms)
-        total = sum(w * t for w, t in zip(weights, terms)) / len(terms)
+        total = weighted_mean(terms, self.weights)
         named = {f"loss_{s}": t for s, t in zip(self.subsets, terms)}
         return LossOutput(total, as_terms(**named, ssl_acc=retrieval_accuracy(first[-1], second[-1])))
 

@@ -2,7 +2,8 @@
 
 Radford et al., "Learning transferable visual models from natural language supervision", arXiv 2103.00020,
 as run in CoMM (arXiv 2409.07402; spec 3.1): bias-free linear projections W_1, W_2 (init N(0, d^-1/2)),
-a learnable logit scale initialised at log(1/0.07) and clamped to [0, log 100] after every optimizer step,
+a learnable logit scale initialised at log(1/0.07) (``temperature=0.07``) and clamped to [0, log 100]
+(temperature in [0.01, 1]) after every optimizer step,
 symmetric cross-entropy, no intra-modal negatives.
 
 Choices: one view per sample (the code's weak ``img_transform`` views are whatever the trainer draws);
@@ -30,13 +31,16 @@ class Cross(Objective):
     Args:
         dims: model widths; uses ``dims["1"]`` and ``dims["2"]``.
         proj_dim: projection width (default ``2 * dims["1"]``, the paper's 256 -> 512).
-        logit_scale_init: initial log inverse temperature (log(1/0.07)).
-        max_logit_scale: upper clamp of the log scale (log 100); the lower clamp is 0.
+        temperature: initial temperature tau (CLIP: 0.07); learned as the log logit scale ``log(1 / tau)``.
+        min_temperature: lower clamp of the learned temperature (CLIP: 0.01, i.e. a logit scale of at
+            most 100); the upper clamp is 1 (logit scale >= 1).
 
-    Terms logged: ``clip``, ``logit_scale`` (the log scale) and ``acc`` (top-1 retrieval of v from u).
+    Terms logged: ``clip``, ``logit_scale`` (the log scale ``log(1 / tau)``) and ``acc`` (top-1 retrieval of v
+    from u).
     """
 
     name = "cross"
+    display_name = "Cross"
     architecture = "late"
     n_views = 1
     subsets = ("1", "2")
@@ -46,19 +50,21 @@ class Cross(Objective):
         dims: Mapping[str, int],
         *,
         proj_dim: int | None = None,
-        logit_scale_init: float = math.log(1 / 0.07),
-        max_logit_scale: float = math.log(100),
+        temperature: float = 0.07,
+        min_temperature: float = 0.01,
     ) -> None:
         super().__init__(dims)
         out = check_optional_dim("proj_dim", proj_dim, 2 * self.dims["1"])
-        if not (isinstance(max_logit_scale, (int, float)) and 0 < max_logit_scale < 20):
-            raise ValueError(f"max_logit_scale must be in (0, 20) (a log scale), got {max_logit_scale!r}")
-        if not (isinstance(logit_scale_init, (int, float)) and 0 <= logit_scale_init <= max_logit_scale):
-            raise ValueError(f"logit_scale_init must be in [0, max_logit_scale], got {logit_scale_init!r}")
-        self.max_logit_scale = float(max_logit_scale)
+        if not (isinstance(min_temperature, (int, float)) and math.exp(-20) < min_temperature < 1):
+            raise ValueError(f"min_temperature must be in (exp(-20), 1), got {min_temperature!r}")
+        if not (isinstance(temperature, (int, float)) and min_temperature <= temperature <= 1):
+            raise ValueError(
+                f"temperature must be in [min_temperature, 1] = [{min_temperature}, 1], got {temperature!r}"
+            )
+        self.max_logit_scale = math.log(1 / min_temperature)
         self.proj_1 = linear_projection(self.dims["1"], out)
         self.proj_2 = linear_projection(self.dims["2"], out)
-        self.logit_scale = nn.Parameter(torch.tensor(float(logit_scale_init)))
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / temperature)))
 
     def forward(
         self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None
@@ -76,5 +82,5 @@ class Cross(Objective):
 
     @torch.no_grad()
     def after_step(self) -> None:
-        """Clamp the log logit scale to [0, max_logit_scale] (CLIP: scale at most 100)."""
+        """Clamp the log logit scale to [0, log(1 / min_temperature)] (CLIP: scale at most 100)."""
         self.logit_scale.clamp_(0.0, self.max_logit_scale)

@@ -39,6 +39,7 @@ class CrossSelf(Objective):
     """
 
     name = "cross_self"
+    display_name = "Cross+Self"
     architecture = "late"
     n_views = 2
     subsets = ("1", "2")

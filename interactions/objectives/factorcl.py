@@ -52,6 +52,7 @@ class FactorCL(Objective):
     """
 
     name = "factorcl"
+    display_name = "FactorCL"
     architecture = "late"
     n_views = 2
     subsets = ("1", "2")

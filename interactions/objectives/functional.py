@@ -111,26 +111,102 @@ def comm_terms(first: Sequence[Tensor], second: Sequence[Tensor], temperature: f
     return terms
 
 
-def comm_loss(
-    first: Sequence[Tensor],
-    second: Sequence[Tensor],
-    temperature: float = 0.1,
-    weights: Sequence[float] | None = None,
-) -> Tensor:
-    """CoMM's total loss ``(1 / (n+1)) * sum_i w_i * L_i`` over the terms of ``comm_terms``.
+def weighted_mean(terms: Sequence[Tensor], weights: Sequence[float] | None = None) -> Tensor:
+    """``(1 / n) * sum_i w_i * L_i`` over ``n`` term losses: CoMM's and InfMasking's total.
 
-    With ``weights=None`` all ``w_i = 1``. With weights the sum is still divided by ``n + 1`` and not by
-    ``sum(w)``, exactly as the official code (``mean_i(w_i L_i)``).
+    With ``weights=None`` all ``w_i = 1`` (the plain mean). With weights the sum is still divided by ``n`` and
+    not by ``sum(w)``, exactly as both official codes (``mean_i(w_i L_i)``).
 
     Returns:
         Scalar loss in nats.
     """
-    terms = comm_terms(first, second, temperature)
+    if len(terms) < 1:
+        raise ValueError("need at least one term")
     if weights is None:
-        return torch.stack(terms).mean()
+        return torch.stack(list(terms)).mean()
     if len(weights) != len(terms):
-        raise ValueError(f"weights must have {len(terms)} entries (unimodal terms, then full), got {weights}")
+        raise ValueError(f"weights must have {len(terms)} entries, one per term, got {weights}")
     return sum(w * t for w, t in zip(weights, terms)) / len(terms)
+
+
+def infmasking_mask_loss(q: Tensor, keys: Tensor, lam: float, temperature: float = 0.1) -> Tensor:
+    """InfMasking's mask loss of one view (official ``InfMaskingLoss``, newer-objectives spec 2.2 step 1-4).
+
+    The anchor ``q_b`` (the unmasked full-input embedding) is aligned with the mean ``mu_b`` of its ``T``
+    token-masked draws ``k_{t,b}``; the positive logit adds the Gaussian moment term
+    ``lam * q_b^T Sigma_b q_b / (2 tau^2)`` (``Sigma_b`` the biased covariance of the draws, gradients flow
+    through it), and the same term is added back as a regulariser ``R``, so the loss is ``CE + R`` with
+
+    ``CE = mean_b[-s_b + log(e^{s_b} + sum_{t, n != b} e^{q_b.k_{t,n}/tau} + sum_{n != b} e^{q_b.q_n/tau})]``,
+    ``s_b = q_b.mu_b / tau + lam q_b^T Sigma_b q_b / (2 tau^2)``. The anchor's own draws are not negatives.
+
+    Args:
+        q: l2-normalised anchors. Shape: (B, D).
+        keys: l2-normalised masked draws, ``keys[t, b]`` a draw of sample b. Shape: (T, B, D).
+        lam: the (ramped) lambda >= 0.
+        temperature: tau > 0 (0.1).
+
+    Returns:
+        Scalar loss in nats.
+    """
+    _check_temperature(temperature)
+    if q.ndim != 2 or keys.ndim != 3 or keys.shape[1:] != q.shape:
+        raise ValueError(f"expected q (B, D) and keys (T, B, D), got {tuple(q.shape)}, {tuple(keys.shape)}")
+    if not lam >= 0:
+        raise ValueError(f"lam must be >= 0, got {lam!r}")
+    n_draws, batch, _ = keys.shape
+    tau = temperature
+    own = torch.einsum("bd,tbd->tb", q, keys)  # q_b . k_{t,b}, (T, B)
+    mean = own.mean(dim=0)  # q_b . mu_b, (B,)
+    variance = (own - mean).pow(2).mean(dim=0)  # q_b^T Sigma_b q_b, (B,)
+    moment = lam * variance / (2 * tau**2)
+    positive = mean / tau + moment  # (B,)
+    other = torch.eye(batch, dtype=torch.bool, device=q.device)
+    masked = torch.einsum("bd,tnd->btn", q, keys) / tau  # q_b . k_{t,n} / tau, (B, T, B)
+    masked = masked.masked_fill(other[:, None, :], _REMOVED).flatten(1)  # drop the anchor's own draws
+    anchors = (q @ q.T / tau).masked_fill(other, _REMOVED)  # (B, B)
+    logits = torch.cat([positive[:, None], masked, anchors], dim=1)  # (B, 1 + T B + B)
+    cross_entropy = (torch.logsumexp(logits, dim=1) - positive).mean()
+    return cross_entropy + moment.mean()
+
+
+def squared_cosine(a: Tensor, b: Tensor) -> Tensor:
+    """``mean_k cos^2(a_k, b_k)``, COrAL's orthogonality penalty of paired embeddings.
+
+    Shape: a (N, D), b (N, D) -> scalar in [0, 1]; 0 for orthogonal rows, 1 for parallel ones.
+    """
+    _check_pair(a, b)
+    return F.cosine_similarity(a, b, dim=1).pow(2).mean()
+
+
+def gaussian_confidence_kl(logits: Tensor, log_variance: Tensor) -> Tensor:
+    """SynIB's penalty ``mean_b KL(N(o_b, diag e^{s_b}) || N(0, I))`` (official ``FusionIBModel_Mask``).
+
+    ``= mean_b 1/2 sum_c (e^{s_bc} + o_bc^2 - 1 - s_bc)``: 0 exactly when the logits are 0 (a uniform
+    prediction) and the log-variance is 0; at ``s = 0`` it is ``||o||^2 / 2``, a pull of the logits to 0.
+
+    Args:
+        logits: o. Shape: (B, C). log_variance: s. Shape: (B, C).
+
+    Returns:
+        Scalar in nats.
+    """
+    if logits.shape != log_variance.shape or logits.ndim != 2:
+        raise ValueError(
+            f"expected logits and log_variance (B, C), got {tuple(logits.shape)}, {tuple(log_variance.shape)}"
+        )
+    return 0.5 * (log_variance.exp() + logits.pow(2) - 1 - log_variance).sum(dim=1).mean()
+
+
+def uniform_kl(logits: Tensor) -> Tensor:
+    """``mean_b KL(softmax(o_b) || Uniform(C))`` = ``mean_b [sum_c p_bc log p_bc] + log C``, in nats.
+
+    Shape: logits (B, C) -> scalar in [0, log C].
+    """
+    if logits.ndim != 2:
+        raise ValueError(f"expected logits (B, C), got {tuple(logits.shape)}")
+    log_p = logits.log_softmax(dim=1)
+    return (log_p.exp() * log_p).sum(dim=1).mean() + math.log(logits.shape[1])
 
 
 def nce_bound(scores: Tensor) -> Tensor:
@@ -164,4 +240,16 @@ def club_bound(scores: Tensor) -> Tensor:
     return scores.diagonal().mean() - scores.mean()
 
 
-__all__ = ["clip_loss", "club_bound", "comm_loss", "comm_terms", "nce_bound", "nt_xent", "retrieval_accuracy"]
+__all__ = [
+    "gaussian_confidence_kl",
+    "infmasking_mask_loss",
+    "squared_cosine",
+    "uniform_kl",
+    "clip_loss",
+    "club_bound",
+    "comm_terms",
+    "nce_bound",
+    "nt_xent",
+    "retrieval_accuracy",
+    "weighted_mean",
+]

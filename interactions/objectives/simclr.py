@@ -30,6 +30,7 @@ class SimCLR(Objective):
     """
 
     name = "simclr"
+    display_name = "SimCLR"
     architecture = "fusion"
     n_views = 2
     subsets = ("12",)

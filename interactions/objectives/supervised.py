@@ -31,6 +31,7 @@ class Supervised(Objective):
     """
 
     name = "supervised"
+    display_name = "Supervised"
     architecture = "fusion"
     n_views = 1
     subsets = ("12",)
@@ -56,14 +57,19 @@ class Supervised(Objective):
         self, views: Sequence[EmbeddedView], targets: Mapping[str, Tensor] | None = None
     ) -> LossOutput:
         self.check_views(views)
+        y = self.labels(targets, len(views[0]["12"]))
+        logits = self.classifier(views[0]["12"])  # (B, n_classes)
+        loss = F.cross_entropy(logits, y)
+        acc = (logits.argmax(dim=1) == y).float().mean()
+        return LossOutput(loss, as_terms(ce=loss, acc=acc))
+
+    def labels(self, targets: Mapping[str, Tensor] | None, batch: int) -> Tensor:
+        """``targets[target]`` as int64 labels, checked: shape ``(batch,)``, values in ``[0, n_classes)``."""
         y = self.target(targets, self.target_term).long()
-        if y.ndim != 1 or len(y) != len(views[0]["12"]):
+        if y.ndim != 1 or len(y) != batch:
             raise ValueError(f"targets[{self.target_term!r}] must have shape (B,), got {tuple(y.shape)}")
         if len(y) and (int(y.min()) < 0 or int(y.max()) >= self.n_classes):
             raise ValueError(
                 f"targets[{self.target_term!r}] must lie in [0, {self.n_classes}), got {y.unique()}"
             )
-        logits = self.classifier(views[0]["12"])  # (B, n_classes)
-        loss = F.cross_entropy(logits, y)
-        acc = (logits.argmax(dim=1) == y).float().mean()
-        return LossOutput(loss, as_terms(ce=loss, acc=acc))
+        return y

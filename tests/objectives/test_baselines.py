@@ -41,8 +41,13 @@ def test_cross_is_clip_on_linear_projections_and_clamps_scale():
     objective.after_step()
     assert objective.logit_scale.item() == 0.0
     assert objective.represent(views[0]).shape == (10, 32)
-    with pytest.raises(ValueError, match="logit_scale_init"):
-        Cross(model.dims, logit_scale_init=6.0)
+    with pytest.raises(ValueError, match="temperature"):
+        Cross(model.dims, temperature=0.001)
+    with pytest.raises(ValueError, match="temperature"):
+        Cross(model.dims, temperature=2.0)
+    fresh = Cross(model.dims, temperature=0.2)
+    assert fresh.logit_scale.item() == pytest.approx(math.log(1 / 0.2))
+    assert Cross(model.dims).logit_scale.item() == pytest.approx(math.log(1 / 0.07))
 
 
 def test_cross_self_total_and_lambda():

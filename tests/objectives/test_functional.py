@@ -97,29 +97,29 @@ def _views(n_terms=3, seed=3):
     ]
 
 
-def test_comm_loss_is_the_formula_of_spec_1_4():
+def test_comm_total_is_the_formula_of_spec_1_4():
     (z1a, z2a, za), (z1b, z2b, zb) = _views()
     nt = LF.nt_xent
     by_hand = (nt(za, zb) + 0.5 * (nt(z1a, zb) + nt(z1b, za)) + 0.5 * (nt(z2a, zb) + nt(z2b, za))) / 3
-    got = LF.comm_loss([z1a, z2a, za], [z1b, z2b, zb], 0.1)
+    got = LF.weighted_mean(LF.comm_terms([z1a, z2a, za], [z1b, z2b, zb], 0.1))
     assert float(got) == pytest.approx(float(by_hand), abs=1e-6)
     terms = LF.comm_terms([z1a, z2a, za], [z1b, z2b, zb], 0.1)
     assert float(terms[-1]) == pytest.approx(float(nt(za, zb)), abs=1e-6)
 
 
-def test_comm_loss_weights_are_divided_by_n_plus_one():
+def test_comm_weights_are_divided_by_n_plus_one():
     first, second = _views()
     terms = LF.comm_terms(first, second)
-    only_full = LF.comm_loss(first, second, weights=[0, 0, 1])
+    only_full = LF.weighted_mean(terms, weights=[0, 0, 1])
     assert float(only_full) == pytest.approx(float(terms[-1]) / 3, abs=1e-6)
-    weighted = LF.comm_loss(first, second, weights=[2.0, 0.5, 1.0])
+    weighted = LF.weighted_mean(terms, weights=[2.0, 0.5, 1.0])
     expected = (2 * terms[0] + 0.5 * terms[1] + terms[2]) / 3
     assert float(weighted) == pytest.approx(float(expected), abs=1e-6)
-    assert float(LF.comm_loss(first, second, weights=[1, 1, 1])) == pytest.approx(
-        float(LF.comm_loss(first, second)), abs=1e-6
+    assert float(LF.weighted_mean(terms, weights=[1, 1, 1])) == pytest.approx(
+        float(LF.weighted_mean(terms)), abs=1e-6
     )
     with pytest.raises(ValueError, match="weights"):
-        LF.comm_loss(first, second, weights=[1, 1])
+        LF.weighted_mean(terms, weights=[1, 1])
 
 
 def test_nce_and_club_bounds_match_loops():

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from results_table import synthetic_table
+from results_table import paper_like_table, synthetic_table
 from scipy import stats
 
 from interactions.types import TERMS
 from reports import load_results, paper_trifeature, summarize, write_report
+from reports.losses import load_losses, plot_losses
 from reports.paper import check_against_paper
 from reports.results import final_epoch, mean_ci
+from reports.summary import verdict_summary
 
 
 def test_mean_ci_matches_a_naive_t_interval():
@@ -30,10 +33,14 @@ def test_summarize_final_epoch_over_seeds():
     table = summarize(df, metrics=["capture"])
     assert len(table) == 2 * 2 * len(TERMS)  # objectives x biased x terms
     row = table[
-        (table["objective"] == "cross") & table["generator.params.biased"] & (table["term"] == "unique_2")
+        (table["objective"] == "cross")
+        & (table["generator.params.bias"] == 0.8)
+        & (table["term"] == "unique_2")
     ]
     assert len(row) == 1
-    runs = df[(df["objective"] == "cross") & df["generator.params.biased"] & (df["term"] == "unique_2")]
+    runs = df[
+        (df["objective"] == "cross") & (df["generator.params.bias"] == 0.8) & (df["term"] == "unique_2")
+    ]
     final = runs[runs["epoch"] == 3]["capture"].to_numpy()
     assert row["n_seeds"].item() == 3
     assert row["mean"].item() == pytest.approx(final.mean())
@@ -105,19 +112,147 @@ def test_write_report_files_tables_and_links(tmp_path):
     df.to_csv(tmp_path / "results.csv", index=False)
     written = write_report(tmp_path, tmp_path / "report", formats=("png",))  # vectors: test_savefig_*
     assert all(p.is_file() for p in written.values())
-    for stem in ("curves_capture", "curves_balanced_accuracy", "capture_vs_generator_params_synergy"):
+    for stem in ("curves_capture_synergy-1", "curves_balanced_accuracy_synergy-2"):  # one per setting
         assert f"figures/{stem}.png" in written
+    assert "figures/capture_vs_generator_params_synergy.png" in written
     assert "figures/bars_balanced_accuracy_synergy-1.png" in written  # one bar figure per synergy value
     html = (tmp_path / "report" / "report.html").read_text()
     sources = re.findall(r"src='([^']+)'", html)
     assert len(sources) == len([k for k in written if k.endswith(".png")])
-    assert all((tmp_path / "report" / s).is_file() for s in sources)
+    assert all(s.startswith("data:image/png;base64,") for s in sources)  # images travel inside the file
     md = (tmp_path / "report" / "summary.md").read_text()
     last = df[(df["epoch"] == 3) & (df["objective"] == "comm") & (df["generator.params.synergy"] == 2)]
     values = last[last["term"] == "synergy"]["capture"]
     cell = f"{values.mean():.2f} ± {values.std(ddof=1):.2f}"
-    row = next(line for line in md.splitlines() if line.startswith("| CoMM | 2 |"))
+    details = md[md.index("## Details") :]
+    row = next(line for line in details.splitlines() if line.startswith("| CoMM | 2 |"))
     assert cell in row
     assert "| objective | generator.params.synergy | redundancy |" in md
+    assert md.index("## Verdicts") < md.index("## Details")  # the verdict table leads
     assert "RuntimeError: boom" in md and "1 failed" in md
     assert not list((tmp_path / "report").rglob("*.tmp"))
+
+
+def _external_references(html: str) -> list[str]:
+    """Every src/href/url() target that is not a data URI or an in-page anchor."""
+    targets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html, flags=re.I)
+    targets += re.findall(r"""url\(\s*["']?([^"')]*)""", html, flags=re.I)
+    targets += re.findall(r"<link\b[^>]*>", html, flags=re.I) + re.findall(r"@import", html)
+    return [t for t in targets if not t.startswith(("data:", "#"))]
+
+
+def _sweep_dir(tmp_path, table):
+    """A sweep directory as ``interactions sweep`` writes it: results.csv, sweep.json, runs/<id>/..."""
+    table.to_csv(tmp_path / "results.csv", index=False)
+    runs = list(dict.fromkeys(table["run_id"]))
+    manifest = {
+        "config": "xor",
+        "grid": {"objective.name": ["comm", "cross", "cross_self"]},
+        "seeds": [0, 1, 2, 3, 4],
+        "overrides": ["train.epochs=30"],
+        "runs": [{"run_id": r, "seed": int(r[-1]), "grid": {}} for r in runs],
+    }
+    (tmp_path / "sweep.json").write_text(json.dumps(manifest))
+    for i, run in enumerate(runs):
+        (tmp_path / "runs" / run).mkdir(parents=True)
+        env = {
+            "python": "3.11.7",
+            "torch": "2.13.0",
+            "numpy": "2.1.0",
+            "git_commit": "abc1234",
+            "num_threads": 1 if i else 2,
+        }
+        (tmp_path / "runs" / run / "env.json").write_text(json.dumps(env))
+        (tmp_path / "runs" / run / "config.toml").write_text(
+            f'name = "xor"\nseed = {i}\n[train]\nepochs = 30\n'
+        )
+    return tmp_path
+
+
+def test_report_leads_with_verdicts_travels_alone_and_says_how_it_was_made(tmp_path):
+    sweep = _sweep_dir(tmp_path, paper_like_table())
+    written = write_report(sweep, tmp_path / "report", formats=("png",))
+    html = written["report.html"].read_text()
+    assert _external_references(html) == []
+    assert html.index("<h2>Verdicts</h2>") < html.index("<figure>")
+    assert "not learned 0/5 · 0.00 [0.00, 0.85] ✗ expected keep" in html
+    assert "<td class='unreliable fails'>unreliable 4/5" in html  # CoMM U2: one seed of five lost it
+    assert "class='not-learned fails'" in html
+    for needle in ("abc1234", "2.13.0", "train.epochs=30", "[0, 1, 2, 3, 4]", "epochs = 30", "1 (14 runs)"):
+        assert needle in html, needle
+    md = written["summary.md"].read_text()
+    assert md.index("## Verdicts") < md.index("## Details")
+    assert "| CoMM | learned 5/5 · 1.00" in md
+    assert "95% percentile-bootstrap interval of the median, 10,000 resamples" in md
+
+
+def test_report_without_enough_seeds_says_so(tmp_path):
+    written = write_report(paper_like_table(seeds=(0,)), tmp_path, formats=("png",))
+    md = written["summary.md"].read_text()
+    assert "No verdicts: verdicts need at least 2 seeds per cell" in md
+    with pytest.raises(ValueError, match="threshold"):
+        write_report(paper_like_table(), tmp_path, formats=("png",), threshold=1.2)
+
+
+def test_verdict_summary_text(tmp_path):
+    text = verdict_summary(paper_like_table(), names={"comm": "CoMM (ours)"})
+    assert text.splitlines()[0] == "| objective | Redundancy | Uniqueness U₁ | Uniqueness U₂ | Synergy |"
+    assert "| CoMM (ours) |" in text and "learned = capture >= 0.9 in every seed" in text
+
+
+def test_loss_panel_from_a_hand_made_losses_table(tmp_path):
+    sweep = _sweep_dir(tmp_path, paper_like_table())
+    rows = []
+    for run in ("comm-s0", "comm-s1", "cross-s0", "cross-s1"):
+        objective, seed = run.split("-s")
+        for epoch in range(3):
+            rows.append(
+                dict(
+                    run_id=run,
+                    generator="xor",
+                    objective=objective,
+                    seed=int(seed),
+                    epoch=epoch,
+                    name="loss",
+                    value=4.0 - epoch - 0.5 * int(seed),
+                )
+            )
+            rows.append(
+                dict(
+                    run_id=run,
+                    generator="xor",
+                    objective=objective,
+                    seed=int(seed),
+                    epoch=epoch,
+                    name="nce_12",
+                    value=2.0 - 0.5 * epoch,
+                )
+            )
+    pd.DataFrame(rows).to_csv(sweep / "losses.csv", index=False)
+    fig, axes = plot_losses(load_losses(sweep))
+    assert [ax.get_title() for ax in axes] == ["CoMM (n = 2)", "Cross (n = 2)"]
+    median = next(line for line in axes[0].get_lines() if line.get_gid() == "median:comm:loss")
+    np.testing.assert_allclose(median.get_ydata(), [3.75, 2.75, 1.75])  # median of seeds 0 and 1
+    assert median.get_color() == "k" and median.get_marker() == "o"
+    written = write_report(sweep, tmp_path / "report", formats=("png",))
+    assert "figures/losses.png" in written
+    assert "training losses" in written["report.html"].read_text()
+    pd.DataFrame(rows).drop(columns="value").to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ValueError, match=r"lacks columns \['value'\]"):
+        load_losses(tmp_path / "bad.csv")
+    assert load_losses(tmp_path / "nowhere") is None
+
+
+def test_cli_report_prints_the_verdict_table_first(tmp_path, capsys):
+    from interactions import cli
+
+    sweep = _sweep_dir(tmp_path, paper_like_table())
+    assert cli.main(["report", str(sweep), "--threshold", "0.5", "--width", "single"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "| objective | Redundancy | Uniqueness U₁ | Uniqueness U₂ | Synergy |"
+    assert "unreliable 2/5 · 0.00 [0.00, 0.85]" in out  # CoMM synergy at threshold 0.5
+    assert out.index("Synergy") < out.index("summary.md")
+    with open(sweep / "report" / "figures" / "curves_capture.png", "rb") as handle:
+        assert int.from_bytes(handle.read(24)[16:20], "big") == 700  # 3.5 in at 200 dpi
+    assert cli.main(["report", str(sweep), "--threshold", "1.5"]) == 2
+    assert "threshold must be in (0, 1], got 1.5" in capsys.readouterr().err
