@@ -10,7 +10,8 @@ Outputs in ``OUT``:
 
 * ``leaderboard.csv``: tidy, one row per (task, objective, scored term, seed) at the run's final epoch:
   ``LEADERBOARD_COLUMNS``; ``verdict`` is ``"learned"`` (capture >= ``LEARNED_THRESHOLD``), ``"not
-  learned"``, or ``"failed"`` (the run raised; its metrics are NaN);
+  learned"``, or ``"failed"`` (the run raised; its metrics are NaN); the threshold is
+  ``reports.verdicts.DEFAULT_THRESHOLD``;
 * ``leaderboard.md``: per term, a table of tasks x objectives whose cells are the median capture over seeds
   and ``k/n`` seeds learned;
 * ``bench.json``: what was asked (tasks, objectives, seeds, overrides, config) and each task's
@@ -52,12 +53,28 @@ LEADERBOARD_COLUMNS: tuple[str, ...] = (
     "balanced_accuracy",
     "verdict",
 )
-#: Capture at or above which a seed counts as having learned a term (reports.verdicts uses the same 0.9).
-LEARNED_THRESHOLD = 0.9
 LEARNED, NOT_LEARNED, FAILED = "learned", "not learned", "failed"
 #: Parameters only some objectives get: the supervised objective is trained on the synergy label (the
 #: ceiling of the synergy row), as in the shipped ``xor`` sweep.
 DEFAULT_OBJECTIVE_PARAMS: dict[str, dict[str, Any]] = {"supervised": {"target": "synergy"}}
+
+
+def learned_threshold() -> float:
+    """Capture at or above which a seed counts as having learned a term: ``reports.verdicts``'s
+    ``DEFAULT_THRESHOLD`` (0.9), so that the leaderboard and the reports agree.
+
+    Imported when first needed, so that the CLI starts without loading pandas and matplotlib.
+    """
+    from reports.verdicts import DEFAULT_THRESHOLD
+
+    return float(DEFAULT_THRESHOLD)
+
+
+def __getattr__(name: str) -> Any:
+    """``LEARNED_THRESHOLD``: ``learned_threshold()``, read lazily (PEP 562)."""
+    if name == "LEARNED_THRESHOLD":
+        return learned_threshold()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_objectives(spec: str | Iterable[str]) -> list[str]:
@@ -123,6 +140,7 @@ def leaderboard(results: Mapping[str, pd.DataFrame], tasks: Sequence[Task]) -> p
     import pandas as pd
 
     parts = []
+    threshold = learned_threshold()
     for task in tasks:
         table = results[task.name]
         rows = table[table["term"].isin(task.terms)].copy()
@@ -130,7 +148,7 @@ def leaderboard(results: Mapping[str, pd.DataFrame], tasks: Sequence[Task]) -> p
         last = rows[ok].groupby("run_id")["epoch"].transform("max")
         rows = pd.concat([rows[ok][rows[ok]["epoch"] == last], rows[~ok]])
         rows["task"], rows["axis"], rows["level"] = task.name, task.axis, task.level
-        learned = rows["capture"] >= LEARNED_THRESHOLD
+        learned = rows["capture"] >= threshold
         rows["verdict"] = np.where(rows["status"] == FAILED, FAILED, np.where(learned, LEARNED, NOT_LEARNED))
         objective_order = {name: i for i, name in enumerate(dict.fromkeys(table["objective"]))}
         rows["_objective"] = rows["objective"].map(objective_order)
@@ -150,7 +168,7 @@ def leaderboard_markdown(board: pd.DataFrame) -> str:
         "# Leaderboard",
         "",
         "Cell: median capture over seeds at the final epoch "
-        f"(k/n: seeds with capture >= {LEARNED_THRESHOLD:g}).",
+        f"(k/n: seeds with capture >= {learned_threshold():g}).",
     ]
     objectives = list(dict.fromkeys(board["objective"]))
     for term in TERMS:
@@ -378,7 +396,7 @@ def run_command(args: argparse.Namespace) -> int:
 __all__ = [
     "DEFAULT_OBJECTIVE_PARAMS",
     "LEADERBOARD_COLUMNS",
-    "LEARNED_THRESHOLD",
+    "learned_threshold",
     "add_parser",
     "bench",
     "check_bench",

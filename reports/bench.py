@@ -415,8 +415,7 @@ def write_bench_report(
     for title, stem, fig in figures:
         if fig is None:
             continue
-        with plt.rc_context(RC):  # pdf.fonttype 42 (TrueType) must be in force when the PDF is written
-            paths = savefig(fig, out / stem)
+        paths = savefig(fig, out / stem, tight=True)  # the titles and legend sit above the axes
         plt.close(fig)
         written += paths
         images[title] = paths[0]
