@@ -10,10 +10,14 @@ Outputs in ``OUT``:
 
 * ``leaderboard.csv``: tidy, one row per (task, objective, scored term, seed) at the run's final epoch:
   ``LEADERBOARD_COLUMNS``; ``verdict`` is ``"learned"`` (capture >= ``LEARNED_THRESHOLD``), ``"not
-  learned"``, or ``"failed"`` (the run raised; its metrics are NaN);
+  learned"``, or ``"failed"`` (the run raised; its metrics are NaN); the threshold is
+  ``reports.verdicts.DEFAULT_THRESHOLD``;
 * ``leaderboard.md``: per term, a table of tasks x objectives whose cells are the median capture over seeds
   and ``k/n`` seeds learned;
-* ``bench.json``: what was asked (tasks, objectives, seeds, overrides, config).
+* ``bench.json``: what was asked (tasks, objectives, seeds, overrides, config) and each task's
+  ``(axis, level)`` points (``grades``);
+* ``bench_heatmap.{png,pdf}``, ``bench_curves.{png,pdf}`` and ``report.html``: ``reports.bench``'s figures
+  and page, which ``interactions report OUT`` redraws from ``leaderboard.csv`` and ``bench.json`` alone.
 
 A second call with the same arguments plans the same runs, loads their results instead of training, and
 rewrites the same tables.
@@ -49,12 +53,28 @@ LEADERBOARD_COLUMNS: tuple[str, ...] = (
     "balanced_accuracy",
     "verdict",
 )
-#: Capture at or above which a seed counts as having learned a term (reports.verdicts uses the same 0.9).
-LEARNED_THRESHOLD = 0.9
 LEARNED, NOT_LEARNED, FAILED = "learned", "not learned", "failed"
 #: Parameters only some objectives get: the supervised objective is trained on the synergy label (the
 #: ceiling of the synergy row), as in the shipped ``xor`` sweep.
 DEFAULT_OBJECTIVE_PARAMS: dict[str, dict[str, Any]] = {"supervised": {"target": "synergy"}}
+
+
+def learned_threshold() -> float:
+    """Capture at or above which a seed counts as having learned a term: ``reports.verdicts``'s
+    ``DEFAULT_THRESHOLD`` (0.9), so that the leaderboard and the reports agree.
+
+    Imported when first needed, so that the CLI starts without loading pandas and matplotlib.
+    """
+    from reports.verdicts import DEFAULT_THRESHOLD
+
+    return float(DEFAULT_THRESHOLD)
+
+
+def __getattr__(name: str) -> Any:
+    """``LEARNED_THRESHOLD``: ``learned_threshold()``, read lazily (PEP 562)."""
+    if name == "LEARNED_THRESHOLD":
+        return learned_threshold()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_objectives(spec: str | Iterable[str]) -> list[str]:
@@ -125,6 +145,7 @@ def leaderboard(results: Mapping[str, pd.DataFrame], tasks: Sequence[Task]) -> p
     import pandas as pd
 
     parts = []
+    threshold = learned_threshold()
     for task in tasks:
         table = results[task.name]
         rows = table[table["term"].isin(task.terms)].copy()
@@ -132,7 +153,7 @@ def leaderboard(results: Mapping[str, pd.DataFrame], tasks: Sequence[Task]) -> p
         last = rows[ok].groupby("run_id")["epoch"].transform("max")
         rows = pd.concat([rows[ok][rows[ok]["epoch"] == last], rows[~ok]])
         rows["task"], rows["axis"], rows["level"] = task.name, task.axis, task.level
-        learned = rows["capture"] >= LEARNED_THRESHOLD
+        learned = rows["capture"] >= threshold
         rows["verdict"] = np.where(rows["status"] == FAILED, FAILED, np.where(learned, LEARNED, NOT_LEARNED))
         objective_order = {name: i for i, name in enumerate(dict.fromkeys(table["objective"]))}
         rows["_objective"] = rows["objective"].map(objective_order)
@@ -152,7 +173,7 @@ def leaderboard_markdown(board: pd.DataFrame) -> str:
         "# Leaderboard",
         "",
         "Cell: median capture over seeds at the final epoch "
-        f"(k/n: seeds with capture >= {LEARNED_THRESHOLD:g}).",
+        f"(k/n: seeds with capture >= {learned_threshold():g}).",
     ]
     objectives = list(dict.fromkeys(board["objective"]))
     for term in TERMS:
@@ -192,6 +213,7 @@ def bench(
     progress: bool = True,
     run_fn: Callable[..., Any] | None = None,
     objective_params: Mapping[str, Mapping[str, Any]] | None = None,
+    figures: bool = True,
 ) -> pd.DataFrame:
     """Run objectives x tasks x seeds (one resumable sweep per task) and write the leaderboard.
 
@@ -204,6 +226,7 @@ def bench(
         overrides: ``"key=value"`` overrides of every run, applied after the task's (``--set``).
         workers, backend, progress, run_fn: as ``interactions.sweep.sweep``.
         objective_params: objective name -> its own parameters (default: ``DEFAULT_OBJECTIVE_PARAMS``).
+        figures: also draw the heatmap and curves and write ``report.html`` (``reports.bench``).
 
     Returns:
         The leaderboard (``LEADERBOARD_COLUMNS``), also written to ``out/leaderboard.csv`` and ``.md``.
@@ -240,6 +263,8 @@ def bench(
         "overrides": overrides,
         "config": config if config is None or isinstance(config, (str, dict)) else str(config),
         "objective_params": params,
+        # every (axis, level) point each task stands for, so that reports can draw curves from the table
+        "grades": {t.name: [list(point) for point in t.grades()] for t in task_list},
     }
     atomic_write_text(out / "bench.json", json.dumps(manifest, indent=2, default=str) + "\n")
     results = {}
@@ -259,7 +284,59 @@ def bench(
     board = leaderboard(results, task_list)
     atomic_write_text(out / "leaderboard.csv", board.to_csv(index=False))
     atomic_write_text(out / "leaderboard.md", leaderboard_markdown(board))
+    if figures:
+        from reports.bench import write_bench_report
+
+        write_bench_report(out, board, manifest)
     return board
+
+
+def redraw(directory: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Rewrite ``leaderboard.md``, the figures and ``report.html`` of a bench directory from its table alone.
+
+    Reads ``directory/leaderboard.csv`` (and ``bench.json`` when present); trains and imports nothing else.
+
+    Args:
+        directory: a bench directory (``interactions bench --out DIR``).
+        out: where to write (default: ``directory`` itself, where ``interactions bench`` wrote them).
+
+    Returns:
+        The paths written.
+
+    Raises:
+        FileNotFoundError: no ``leaderboard.csv`` in ``directory``.
+    """
+    from reports.bench import read_leaderboard, write_bench_report
+
+    directory = Path(directory)
+    table = directory / "leaderboard.csv"
+    if not table.is_file():
+        raise FileNotFoundError(f"{table} does not exist: is {directory} a bench directory?")
+    out = directory if out is None else Path(out)
+    board = read_leaderboard(table)
+    atomic_write_text(out / "leaderboard.md", leaderboard_markdown(board))
+    return [out / "leaderboard.md", *write_bench_report(directory, board, out=out)]
+
+
+def connect_ray(address: str, backend: str = "ray") -> None:
+    """Connect this process to the Ray cluster at ``address`` (``ray.init(address=...)``) before a bench.
+
+    The sweep's Ray backend then uses this connection (it calls ``ray.init`` only when none is open).
+
+    Raises:
+        ValueError: ``backend`` is not ``"ray"`` (an address means nothing to the local backend).
+        ImportError: Ray is not installed.
+    """
+    if backend != "ray":
+        raise ValueError(f"--address {address!r} needs --backend ray, got --backend {backend}")
+    try:
+        import ray
+    except ImportError as err:
+        raise ImportError(
+            "--address needs Ray, an optional extra: pip install 'comm-interactions[ray]'"
+        ) from err
+    if not ray.is_initialized():
+        ray.init(address=address)
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
@@ -286,6 +363,12 @@ def add_parser(sub: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> Non
     p.add_argument(
         "--backend", choices=("local", "ray"), default="local", help="local processes or a Ray cluster"
     )
+    p.add_argument(
+        "--address",
+        default=None,
+        help="with --backend ray: the Ray cluster to use, e.g. ray://head:10001 (default: $RAY_ADDRESS, "
+        "else a running local cluster, else a new local instance); see docs/ray.md",
+    )
     p.add_argument("--out", required=True, help="bench directory (rerun the same command to resume)")
     if not parents:
         p.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar")
@@ -294,6 +377,8 @@ def add_parser(sub: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> Non
 
 def run_command(args: argparse.Namespace) -> int:
     """``interactions bench``: run, print the leaderboard's markdown; exit 1 when a run failed."""
+    if getattr(args, "address", None) is not None:
+        connect_ray(args.address, args.backend)
     board = bench(
         args.tasks,
         args.objectives,
@@ -316,11 +401,13 @@ def run_command(args: argparse.Namespace) -> int:
 __all__ = [
     "DEFAULT_OBJECTIVE_PARAMS",
     "LEADERBOARD_COLUMNS",
-    "LEARNED_THRESHOLD",
+    "learned_threshold",
     "add_parser",
     "bench",
     "check_bench",
+    "connect_ray",
     "leaderboard",
     "leaderboard_markdown",
     "parse_objectives",
+    "redraw",
 ]

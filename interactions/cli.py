@@ -173,6 +173,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     from .sweep_check import check_results, table_problems
 
+    if (Path(args.results) / "bench.json").is_file():  # a bench directory: redraw from its leaderboard
+        from .bench import redraw
+
+        for path in redraw(args.results, args.out):
+            print(f"{path.stem}: {path}")
+        return 0
     if args.allow_incomplete:
         for problem in table_problems(args.results):
             print(f"warning: {problem}", file=sys.stderr)
@@ -301,7 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     report_p = sub.add_parser(
         "report", parents=[common], help="figures and a summary from a results directory"
     )
-    report_p.add_argument("results", help="a sweep's results directory (or results table)")
+    report_p.add_argument(
+        "results", help="a sweep's results directory (or results table), or a bench directory"
+    )
     report_p.add_argument("--out", default=None, help="where to write the report (default: RESULTS/report)")
     report_p.add_argument(
         "--allow-incomplete",

@@ -225,3 +225,11 @@ def test_real_two_task_three_objective_two_seed_bench_resumes_without_training(t
     again = bench("capacity_1bit,gaussian_unique", "comm,cross,supervised", [0, 1], **kwargs)
     pd.testing.assert_frame_equal(again, board)
     assert sorted((p, p.stat().st_mtime_ns) for p in tmp_path.glob("tasks/*/runs/*/result.json")) == stamps
+
+
+def test_an_address_needs_the_ray_backend(tmp_path, capsys):
+    argv = ["bench", "--tasks", "capacity_1bit", "--objectives", "cross", "--seeds", "0", "--quiet"]
+    argv += ["--address", "ray://head:10001", "--out", str(tmp_path)]
+    assert cli.main(argv) != 0
+    assert "--address 'ray://head:10001' needs --backend ray" in capsys.readouterr().err
+    assert not (tmp_path / "bench.json").exists()  # nothing ran
