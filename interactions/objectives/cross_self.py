@@ -8,8 +8,9 @@ as run in CoMM (arXiv 2409.07402; spec 3.2):
 
 Choice: the official code draws a third, weakly augmented view for the cross term. The trainer gives two
 views per sample, so the cross term is the mean of the cross NT-Xent on view 1 and on view 2 (strongly
-augmented views, so its expected value differs from the official weak-view term; lower variance). Each head call has its own BatchNorm statistics. The probe sees
-``cat[f_1(x_1), f_2(x_2)]``, the encoder features *before* the heads (spec 3.2).
+augmented views, so its expected value differs from the official weak-view term; lower variance). Each
+head call has its own BatchNorm statistics. The probe sees ``cat[f_1(x_1), f_2(x_2)]``, the encoder
+features *before* the heads (spec 3.2).
 """
 
 from __future__ import annotations
