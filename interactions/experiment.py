@@ -52,10 +52,10 @@ from .training import (
     Seeds,
     Trainer,
     derive,
+    evaluation_features,
     features,
     load_checkpoint,
     save_checkpoint,
-    subset_features,
     to_device,
 )
 from .types import (
@@ -303,8 +303,7 @@ def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
 
 def _representation(model, objective, x: tuple, batch_size: int, amp: bool, subsets: tuple) -> Representation:
     """The frozen features of one evaluation sample: the probe's ``z`` and the embeddings of ``subsets``."""
-    z = features(model, objective, *x, batch_size, amp)
-    parts = subset_features(model, *x, subsets, batch_size, amp) if subsets else {}
+    z, parts = evaluation_features(model, objective, *x, batch_size, amp, subsets)
     return Representation(z, parts)
 
 

@@ -123,7 +123,12 @@ def loss_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
     losses = getattr(result, "losses", None)
     if not isinstance(losses, pd.DataFrame) or losses.empty:
         return pd.DataFrame()
-    rows = losses[["epoch", "name", "value"]].copy()
+    return _with_identity(losses[["epoch", "name", "value"]].copy(), run, result)
+
+
+def _with_identity(rows: pd.DataFrame, run: PlannedRun, result: Any = None) -> pd.DataFrame:
+    """``rows`` with the run's identity columns: run_id, generator and objective (as the run's resolved
+    config names them, else as planned), seed and one column per grid key."""
     resolved = getattr(result, "config", None) or {}
     rows["run_id"] = run.run_id
     rows["generator"] = str(resolved.get("generator", {}).get("name", run.generator))
@@ -145,33 +150,20 @@ def result_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
         rows["estimator"] = PROBE
     if "feature_dim" not in rows:
         rows["feature_dim"] = np.nan
-    resolved = getattr(result, "config", None) or {}
-    rows["run_id"] = run.run_id
     rows["status"] = str(getattr(result, "status", "ok"))
     rows["error"] = ""
-    rows["generator"] = str(resolved.get("generator", {}).get("name", run.generator))
-    rows["objective"] = str(resolved.get("objective", {}).get("name", run.objective))
-    rows["seed"] = run.seed
-    for key, value in run.assignment.items():
-        rows[key] = value
-    return rows
+    return _with_identity(rows, run, result)
 
 
 def failed_rows(run: PlannedRun, err: BaseException) -> pd.DataFrame:
     rows = pd.DataFrame({"term": list(TERMS)})
-    rows["run_id"] = run.run_id
     rows["status"] = "failed"
     rows["error"] = f"{type(err).__name__}: {err}"
-    rows["generator"] = run.generator
-    rows["objective"] = run.objective
-    rows["seed"] = run.seed
     rows["epoch"] = pd.NA
     rows["estimator"] = PROBE
     for column in METRIC_COLUMNS:
         rows[column] = np.nan
-    for key, value in run.assignment.items():
-        rows[key] = value
-    return rows
+    return _with_identity(rows, run)
 
 
 class ResultTable:

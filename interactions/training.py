@@ -327,18 +327,31 @@ class _ParamList(nn.Module):
 
 # ------------------------------------------------------------------------------------------- evaluation
 @torch.no_grad()
-def features(
-    model: nn.Module, objective: nn.Module, x1: torch.Tensor, x2: torch.Tensor, batch_size: int, amp: bool
-) -> np.ndarray:
-    """The probe's features ``objective.represent(model.embed(x1, x2, objective.subsets))``, eval mode.
+def evaluation_features(
+    model: nn.Module,
+    objective: nn.Module,
+    x1: torch.Tensor,
+    x2: torch.Tensor,
+    batch_size: int,
+    amp: bool,
+    subsets: tuple[str, ...] = (),
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One eval-mode pass: the probe's features and the model's embeddings of modality ``subsets``.
 
-    Shape: x1 (n, *shape_1), x2 (n, *shape_2) on the model's device -> (n, D) float32 numpy.
+    The probe's features are ``objective.represent(model.embed(x1, x2, objective.subsets))``; a requested
+    subset the objective already embeds is taken from that same call, the others from one more ``embed``
+    per batch (e.g. ``("1", "2")`` for the PID of the representation).
+
+    Shape: x1 (n, *shape_1), x2 (n, *shape_2) on the model's device -> (z (n, D) float32 numpy,
+    ``{subset: (n, D_subset) float32 numpy}``).
     """
     was = model.training, objective.training
     model.eval()
     objective.eval()
-    subsets = tuple(objective.subsets)
-    out = []
+    own = tuple(objective.subsets)
+    extra = tuple(s for s in subsets if s not in own)
+    zs: list[torch.Tensor] = []
+    parts: dict[str, list[torch.Tensor]] = {s: [] for s in subsets}
     try:
         for start in range(0, len(x1), batch_size):
             a, b = as_input(x1[start : start + batch_size]), as_input(x2[start : start + batch_size])
@@ -348,40 +361,26 @@ def features(
                 else contextlib.nullcontext()
             )
             with ctx:
-                z = objective.represent(model.embed(a, b, subsets))
-            out.append(z.float().cpu())
+                emb = model.embed(a, b, own)
+                zs.append(objective.represent(emb).float().cpu())
+                if extra:
+                    emb = {**emb, **model.embed(a, b, extra)}
+            for s in subsets:
+                parts[s].append(emb[s].float().cpu())
     finally:
         model.train(was[0])
         objective.train(was[1])
-    return torch.cat(out).numpy()
+    return torch.cat(zs).numpy(), {s: torch.cat(p).numpy() for s, p in parts.items()}
 
 
-def subset_features(
-    model: nn.Module, x1: torch.Tensor, x2: torch.Tensor, subsets: tuple[str, ...], batch_size: int, amp: bool
-) -> dict[str, np.ndarray]:
-    """The model's embeddings of modality ``subsets`` (e.g. ``("1", "2")``), eval mode, no objective head.
+def features(
+    model: nn.Module, objective: nn.Module, x1: torch.Tensor, x2: torch.Tensor, batch_size: int, amp: bool
+) -> np.ndarray:
+    """The probe's features ``objective.represent(model.embed(x1, x2, objective.subsets))``, eval mode.
 
-    Shape: x1 (n, *shape_1), x2 (n, *shape_2) -> ``{subset: (n, D_subset) float32 numpy}``.
+    Shape: x1 (n, *shape_1), x2 (n, *shape_2) on the model's device -> (n, D) float32 numpy.
     """
-    was = model.training
-    model.eval()
-    out: dict[str, list[torch.Tensor]] = {s: [] for s in subsets}
-    try:
-        with torch.no_grad():
-            for start in range(0, len(x1), batch_size):
-                a, b = as_input(x1[start : start + batch_size]), as_input(x2[start : start + batch_size])
-                ctx = (
-                    torch.autocast(device_type=a.device.type, dtype=torch.float16)
-                    if amp
-                    else contextlib.nullcontext()
-                )
-                with ctx:
-                    emb = model.embed(a, b, subsets)
-                for s in subsets:
-                    out[s].append(emb[s].float().cpu())
-    finally:
-        model.train(was)
-    return {s: torch.cat(parts).numpy() for s, parts in out.items()}
+    return evaluation_features(model, objective, x1, x2, batch_size, amp)[0]
 
 
 # ------------------------------------------------------------------------------------------- checkpoints
