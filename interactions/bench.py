@@ -34,26 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 from .atomic import atomic_write_text
 from .tasks import Task, parse_tasks, task_config, task_overrides
-from .types import TERMS
+from .types import FAILED, LEADERBOARD_COLUMNS, LEARNED, NOT_LEARNED, TERMS
 
 if TYPE_CHECKING:  # pandas is imported where it is used, so that the CLI starts fast
     import pandas as pd
 
-#: Columns of ``leaderboard.csv``, in order.
-LEADERBOARD_COLUMNS: tuple[str, ...] = (
-    "task",
-    "axis",
-    "level",
-    "objective",
-    "term",
-    "seed",
-    "true_bits",
-    "capture",
-    "floor",
-    "balanced_accuracy",
-    "verdict",
-)
-LEARNED, NOT_LEARNED, FAILED = "learned", "not learned", "failed"
 #: Parameters only some objectives get: the supervised objective is trained on the synergy label (the
 #: ceiling of the synergy row), as in the shipped ``xor`` sweep.
 DEFAULT_OBJECTIVE_PARAMS: dict[str, dict[str, Any]] = {"supervised": {"target": "synergy"}}

@@ -67,6 +67,24 @@ RUN_COLUMNS: tuple[str, ...] = ("run_id", "status", "error", "generator", "objec
 
 #: Fixed columns of a sweep's tidy results table, in order; one column per grid key follows.
 RESULT_COLUMNS: tuple[str, ...] = (*RUN_COLUMNS, "epoch", "term", "estimator", *METRIC_COLUMNS)
+#: Columns of a benchmark's ``leaderboard.csv`` (``interactions bench``), in order: one row per task,
+#: objective, scored term and seed at the final epoch.
+LEADERBOARD_COLUMNS: tuple[str, ...] = (
+    "task",
+    "axis",
+    "level",
+    "objective",
+    "term",
+    "seed",
+    "true_bits",
+    "capture",
+    "floor",
+    "balanced_accuracy",
+    "verdict",
+)
+#: A leaderboard row's ``verdict``: the seed's capture reached the learned threshold, did not, or the run
+#: failed.
+LEARNED, NOT_LEARNED, FAILED = "learned", "not learned", "failed"
 
 
 def _check_bits(name: str, value: Any) -> float:

@@ -30,12 +30,11 @@ import numpy as np
 import pandas as pd
 
 from interactions.atomic import atomic_write_text
-from interactions.types import TERMS
+from interactions.types import FAILED, LEARNED, TERMS
 
 from .theme import RC, objective_color, objective_name, savefig, term_name
 
-LEARNED, NOT_LEARNED, FAILED = "learned", "not learned", "failed"
-#: Columns a leaderboard must have for the figures (``interactions.bench.LEADERBOARD_COLUMNS`` has more).
+#: Columns a leaderboard must have for the figures (``interactions.types.LEADERBOARD_COLUMNS`` has more).
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "task",
     "axis",
