@@ -60,8 +60,9 @@ Sweep files (``interactions/configs/sweeps/*.toml`` or any TOML path)::
 Per-objective values are applied after the grid assignment (so they win over it) and are part of the
 run's identity (its ``run_id``).
 
-Backends. ``"local"``: ``workers`` processes of a spawn-context ``ProcessPoolExecutor`` (``workers=1`` runs
-in this process), each limited to one torch/BLAS thread so that N workers use N cores. ``"ray"``: the same
+Backends. ``"local"``: one process per run, at most ``workers`` at a time, forked from a fork server that
+imported torch once (``sweep_runner.worker_context``; ``workers=1`` runs in this process), each limited to
+one torch/BLAS thread so that N workers use N cores. ``"ray"``: the same
 runs as Ray tasks (one CPU each, see ``resources``) on the cluster found by ``ray.init(address="auto")``,
 or a local Ray instance; ``out`` must then be on a file system that every node sees.
 """
@@ -389,7 +390,8 @@ def plan_table(out: Path, runs: Sequence[PlannedRun], grid_keys: Sequence[str]) 
 class _RegisteredObjectives:
     """A run function that first re-registers this process's Python-registered objectives (picklable).
 
-    Sweep workers are fresh interpreters (spawn, Ray): ``OBJECTIVES`` there holds only the built-in
+    Sweep workers did not run this process's registrations (fork-server children, Ray tasks): ``OBJECTIVES``
+    there holds only the built-in
     objectives, so the records ``"module:qualname"`` of ``interactions.objectives.registrations()`` are
     replayed before each run.
     """
