@@ -32,14 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from interactions import config as config_mod  # noqa: E402
+from interactions.config_io import format_value  # noqa: E402
 from interactions.experiment import build  # noqa: E402
-from interactions.sweep import load_objective_params, load_sweep  # noqa: E402
+from interactions.sweep import load_objective_settings, load_sweep  # noqa: E402
 from interactions.training import features, to_device  # noqa: E402
 
 #: Overrides of the smoke run (``--tiny``): small images, a small CNN, few pairs.
 TINY = [
     "generator.params.image_size=40",
-    "generator.params.official_stream=False",
+    "generator.params.official_stream=false",
     "model.encoder='cnn'",
     "model.width=32",
     "model.heads=2",
@@ -47,7 +48,7 @@ TINY = [
     "model.grid=2",
     "train.batch_size=16",
     "train.n_train=64",
-    "train.amp=False",
+    "train.amp=false",
     "probe.n_train=300",
     "probe.n_test=300",
 ]
@@ -74,15 +75,17 @@ def measure(
     """Rates of one objective of the paper config on ``dev`` (see the module docstring)."""
     from estimators import capture
 
-    cfg = config_mod.resolve(
-        "trifeature_paper", [f"objective.name='{objective}'", *overrides], device=str(dev)
-    )
-    settings = config_mod.TrainSettings(**cfg["train"])
-    n_needed = (steps + warmup) * settings.batch_size
-    settings = dataclasses.replace(settings, n_train=min(settings.n_train, n_needed), eval_every=0)
-    cfg["train"]["n_train"] = settings.n_train
-    cfg["probe"]["n_train"], cfg["probe"]["n_test"] = probe_pairs, probe_pairs
-    parts = build(cfg, settings, dev)
+    base = [f"objective.name='{objective}'", *overrides]
+    batch_size = config_mod.resolve("trifeature_paper", base, device=str(dev)).train.batch_size
+    timed = [
+        f"train.n_train={(steps + warmup) * batch_size}",  # only the pairs the timed steps need
+        "train.eval_every=0",
+        f"probe.n_train={probe_pairs}",
+        f"probe.n_test={probe_pairs}",
+    ]
+    exp = config_mod.resolve("trifeature_paper", [*base, *timed], device=str(dev))
+    settings = exp.train
+    parts = build(exp, dev)
     trainer, batches = parts.trainer, parts.batches
     done, timed_pairs, start = 0, 0, None
     epoch = 0
@@ -101,7 +104,7 @@ def measure(
     sync(dev)
     train_rate = timed_pairs / (time.perf_counter() - start)
 
-    train_sample, test_sample = parts.probe_samples
+    train_sample, test_sample = parts.eval_samples
     x1, x2 = to_device(train_sample.x1, dev), to_device(train_sample.x2, dev)
     features(parts.model, parts.objective, x1[:8], x2[:8], settings.eval_batch_size, trainer.amp)  # warm-up
     sync(dev)
@@ -114,15 +117,15 @@ def measure(
         settings.eval_batch_size, trainer.amp,
     )  # fmt: skip
     t0 = time.perf_counter()
-    capture(z_train, train_sample, z_test=z_test, sample_test=test_sample, random_state=0)
+    capture(z_train, train_sample, z_test=z_test, sample_test=test_sample, seed=0)
     return Rates(objective, train_rate, feature_rate, time.perf_counter() - t0)
 
 
-def project(rates: Rates, cfg: dict, probe_pairs: int) -> float:
-    """Projected seconds of one full run of ``cfg`` from measured rates."""
-    settings = config_mod.TrainSettings(**cfg["train"])
+def project(rates: Rates, exp: config_mod.Experiment, probe_pairs: int) -> float:
+    """Projected seconds of one full run of ``exp`` from measured rates."""
+    settings = exp.train
     n_eval = len(settings.eval_epochs())
-    probe_n = cfg["probe"]["n_train"] + cfg["probe"]["n_test"]
+    probe_n = exp.probe.n_train + exp.probe.n_test
     train_s = settings.epochs * settings.n_train / rates.train_pairs_per_s
     probe_s = n_eval * (probe_n / rates.feature_pairs_per_s + rates.probe_fit_s * probe_n / (2 * probe_pairs))
     return train_s + probe_s
@@ -149,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     overrides = list(TINY) if args.tiny else []
     steps, warmup, probe_pairs = (3, 1, 300) if args.tiny else (args.steps, args.warmup, args.probe_pairs)
     config, grid, seeds, _ = load_sweep("trifeature_paper")
-    own = load_objective_params("trifeature_paper")  # per-objective params of the sweep (FactorCL critics)
+    # each objective's own settings in the sweep (widths, FactorCL's critics and optimiser, Cross's views)
+    own = load_objective_settings("trifeature_paper")
     objectives = list(grid["objective.name"])
     if args.objectives:
         objectives = [o for o in objectives if o in args.objectives.split(",")]
@@ -163,10 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{'run (h)':>9s}"
     )
     for objective in objectives:
-        extra = [*overrides, *(f"objective.params.{k}={v!r}" for k, v in own.get(objective, {}).items())]
+        extra = [f"{k}={format_value(v)}" for k, v in own.get(objective, {}).items()]
+        extra += overrides  # the smoke run's small sizes win
         rates = measure(objective, extra, dev, steps, warmup, probe_pairs)
-        cfg = config_mod.resolve("trifeature_paper", [f"objective.name='{objective}'", *extra])
-        run_s = project(rates, cfg, probe_pairs)
+        exp = config_mod.resolve("trifeature_paper", [f"objective.name='{objective}'", *extra])
+        run_s = project(rates, exp, probe_pairs)
         total += run_s * n_bias * len(seeds)
         print(f"{objective:<11s} {rates.train_pairs_per_s:>14,.1f} {rates.feature_pairs_per_s:>16,.1f} "
               f"{rates.probe_fit_s:>12.2f} {run_s / 3600:>9.2f}")  # fmt: skip

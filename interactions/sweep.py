@@ -581,6 +581,13 @@ def load_objective_params(name_or_path: str | os.PathLike[str]) -> dict[str, dic
     return _check_objective_params(spec.get("objective_params", {}))
 
 
+def load_objective_settings(name_or_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """A sweep file's per-objective settings, ``[objective_params]`` and ``[objective_overrides]`` together:
+    objective name -> ``{dotted config key: value}`` (``objective_settings``), as its runs get them."""
+    _, spec = _read_sweep_file(name_or_path)
+    return objective_settings(spec.get("objective_params", {}), spec.get("objective_overrides", {}))
+
+
 def base_names(config: Any, overrides: Sequence[str] = ()) -> tuple[str, str]:
     """Best-effort (generator name, objective name) of a config before running it ("" when unknown).
 

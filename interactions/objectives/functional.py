@@ -6,8 +6,10 @@ quantities. Rows of the inputs are paired: ``a[k]`` and ``b[k]`` come from the s
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -15,6 +17,36 @@ from torch import Tensor
 
 #: logit of removed self-similarities (the official code uses -1e8; exp() of it is exactly 0 in float32)
 _REMOVED = -1e8
+
+_F = TypeVar("_F", bound=Callable[..., Tensor])
+
+
+def float32_loss(fn: _F) -> _F:
+    """Run a loss function in float32 with autocast off, whatever the caller's autocast (AMP) state.
+
+    Under float16 autocast the similarity products would be float16: ``_REMOVED`` is not representable
+    there (filling it raises), and logits / tau lose precision. Tensor arguments of a floating type
+    narrower than float32 are cast to float32 (gradients flow back to the float16 activations); float32
+    and float64 arguments are used as they are.
+    """
+
+    def as_float(value):
+        narrow = isinstance(value, Tensor) and value.is_floating_point() and value.element_size() < 4
+        return value.float() if narrow else value
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+        tensors += [t for a in args if isinstance(a, (list, tuple)) for t in a if isinstance(t, Tensor)]
+        device_type = tensors[0].device.type if tensors else "cpu"
+        args = tuple(
+            type(a)(as_float(t) for t in a) if isinstance(a, (list, tuple)) else as_float(a) for a in args
+        )
+        kwargs = {k: as_float(v) for k, v in kwargs.items()}
+        with torch.autocast(device_type=device_type, enabled=False):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _check_pair(a: Tensor, b: Tensor) -> None:
@@ -29,6 +61,7 @@ def _check_temperature(temperature: float) -> None:
         raise ValueError(f"temperature must be > 0, got {temperature!r}")
 
 
+@float32_loss
 def nt_xent(a: Tensor, b: Tensor, temperature: float = 0.1) -> Tensor:
     """SimCLR's NT-Xent loss of paired embeddings (Chen et al. 2020, arXiv 2002.05709; CoMM spec 1.4).
 
@@ -54,6 +87,7 @@ def nt_xent(a: Tensor, b: Tensor, temperature: float = 0.1) -> Tensor:
     return F.cross_entropy(sim, positive)  # mean over the 2N anchors
 
 
+@float32_loss
 def retrieval_accuracy(a: Tensor, b: Tensor) -> Tensor:
     """Top-1 accuracy of retrieving ``b_k`` from ``a_k`` by cosine similarity (CoMM's "ssl_acc").
 
@@ -64,6 +98,7 @@ def retrieval_accuracy(a: Tensor, b: Tensor) -> Tensor:
     return (sim.argmax(dim=1) == torch.arange(a.shape[0], device=a.device)).float().mean()
 
 
+@float32_loss
 def clip_loss(u: Tensor, v: Tensor, logit_scale: Tensor) -> Tensor:
     """Symmetric CLIP cross-entropy (Radford et al. 2021, arXiv 2103.00020; CoMM spec 3.1).
 
@@ -83,6 +118,7 @@ def clip_loss(u: Tensor, v: Tensor, logit_scale: Tensor) -> Tensor:
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
 
 
+@float32_loss
 def comm_terms(first: Sequence[Tensor], second: Sequence[Tensor], temperature: float = 0.1) -> list[Tensor]:
     """CoMM's per-term losses, as in the official ``CoMMLoss`` (CoMM spec 1.4).
 
@@ -129,6 +165,7 @@ def weighted_mean(terms: Sequence[Tensor], weights: Sequence[float] | None = Non
     return sum(w * t for w, t in zip(weights, terms)) / len(terms)
 
 
+@float32_loss
 def infmasking_mask_loss(q: Tensor, keys: Tensor, lam: float, temperature: float = 0.1) -> Tensor:
     """InfMasking's mask loss of one view (official ``InfMaskingLoss``, newer-objectives spec 2.2 step 1-4).
 
@@ -170,6 +207,7 @@ def infmasking_mask_loss(q: Tensor, keys: Tensor, lam: float, temperature: float
     return cross_entropy + moment.mean()
 
 
+@float32_loss
 def squared_cosine(a: Tensor, b: Tensor) -> Tensor:
     """``mean_k cos^2(a_k, b_k)``, COrAL's orthogonality penalty of paired embeddings.
 
@@ -179,6 +217,7 @@ def squared_cosine(a: Tensor, b: Tensor) -> Tensor:
     return F.cosine_similarity(a, b, dim=1).pow(2).mean()
 
 
+@float32_loss
 def gaussian_confidence_kl(logits: Tensor, log_variance: Tensor) -> Tensor:
     """SynIB's penalty ``mean_b KL(N(o_b, diag e^{s_b}) || N(0, I))`` (official ``FusionIBModel_Mask``).
 
@@ -198,6 +237,7 @@ def gaussian_confidence_kl(logits: Tensor, log_variance: Tensor) -> Tensor:
     return 0.5 * (log_variance.exp() + logits.pow(2) - 1 - log_variance).sum(dim=1).mean()
 
 
+@float32_loss
 def uniform_kl(logits: Tensor) -> Tensor:
     """``mean_b KL(softmax(o_b) || Uniform(C))`` = ``mean_b [sum_c p_bc log p_bc] + log C``, in nats.
 
@@ -209,6 +249,7 @@ def uniform_kl(logits: Tensor) -> Tensor:
     return (log_p.exp() * log_p).sum(dim=1).mean() + math.log(logits.shape[1])
 
 
+@float32_loss
 def nce_bound(scores: Tensor) -> Tensor:
     """InfoNCE lower bound from a critic's pair scores (FactorCL, Liang et al. 2023; CoMM spec 3.3).
 
@@ -226,6 +267,7 @@ def nce_bound(scores: Tensor) -> Tensor:
     return scores.diagonal().mean() - torch.logsumexp(scores, dim=0).mean() + math.log(n)
 
 
+@float32_loss
 def club_bound(scores: Tensor) -> Tensor:
     """CLUB estimate ``mean T(positive pairs) - mean T(all pairs)`` (Cheng et al. 2020; FactorCL).
 

@@ -145,3 +145,25 @@ def test_retrieval_accuracy():
     a = torch.eye(4)
     assert float(LF.retrieval_accuracy(a, a)) == 1.0
     assert float(LF.retrieval_accuracy(a, a.roll(1, dims=0))) == 0.0
+
+
+def test_losses_run_in_float32_under_float16_autocast():
+    """AMP: float16 activations under float16 autocast give the float32 loss (before the fix, filling the
+    removed self-similarities with -1e8 raised "value cannot be converted to type c10::Half")."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g)
+    keys = F.normalize(torch.randn(3, 8, 4, generator=g), dim=-1)
+    q = F.normalize(a, dim=1)
+    cases = {
+        "nt_xent": lambda x, y, k, p: LF.nt_xent(x, y),
+        "clip_loss": lambda x, y, k, p: LF.clip_loss(x, y, torch.tensor(2.0)),
+        "comm_terms": lambda x, y, k, p: torch.stack(LF.comm_terms([x, y], [y, x])).sum(),
+        "infmasking": lambda x, y, k, p: LF.infmasking_mask_loss(p, k, lam=0.5),
+    }
+    for name, loss in cases.items():
+        reference = loss(a, b, keys, q)
+        with torch.autocast("cpu", dtype=torch.float16):
+            half = loss(a.half(), b.half(), keys.half(), q.half())
+        assert half.dtype == torch.float32, name
+        # the only difference left is the float16 rounding of the inputs
+        assert torch.allclose(half, reference, atol=5e-3, rtol=1e-3), (name, half, reference)
