@@ -72,11 +72,35 @@ def time_views(parts, settings, mode: str) -> float:
     return time.perf_counter() - start
 
 
-def time_main_job(workers: int = 2) -> None:
-    """Time the README's main job (``interactions sweep xor``) from scratch in a temporary directory.
+def _started(_: int) -> int:
+    return 0
 
-    Prints the wall time, the number of runs, and the pre-training throughput of the whole job: pre-training
-    samples (``train.n_train`` x epochs x runs) per wall-clock second. Run it alone on the machine.
+
+def process_start_s(method: str, n: int = 4) -> float:
+    """Mean seconds from starting a sweep-worker process to its first result (a trivial function), with
+    the sweep's own preload (``sweep_runner.worker_context``) or a plain ``spawn`` context."""
+    import multiprocessing
+
+    from interactions import sweep_runner
+
+    context = sweep_runner.worker_context() if method == "forkserver" else multiprocessing.get_context(method)
+    total = 0.0
+    for _ in range(n):
+        start = time.perf_counter()
+        process = context.Process(target=_started, args=(0,))
+        process.start()
+        process.join()
+        total += time.perf_counter() - start
+    return total / n
+
+
+def time_main_job(workers: int = 2, out: str | None = None) -> None:
+    """Time the README's main job (``interactions sweep xor``) from scratch, in ``out`` or a temporary dir.
+
+    Prints the wall time, the number of runs, the pre-training throughput of the whole job (pre-training
+    samples, ``train.n_train`` x epochs x runs, per wall-clock second), and the start-up of one run's worker
+    process with the fork server the sweep uses against a plain ``spawn`` (each run imported torch anew
+    before). Run it alone on the machine.
     """
     import subprocess
     import sys
@@ -85,31 +109,28 @@ def time_main_job(workers: int = 2) -> None:
 
     import pandas as pd
 
+    forkserver_s, spawn_s = process_start_s("forkserver"), process_start_s("spawn")
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "xor"
-        cmd = [
-            sys.executable,
-            "-m",
-            "interactions",
-            "sweep",
-            "xor",
-            "--workers",
-            str(workers),
-            "--out",
-            str(out),
-            "-q",
-        ]
+        target = Path(out) if out else Path(tmp) / "xor"
+        if target.exists() and any(target.iterdir()):
+            raise SystemExit(f"{target} is not empty: the main job must be timed from scratch")
+        cmd = [sys.executable, "-m", "interactions", "sweep", "xor", "--workers", str(workers)]
         start = time.perf_counter()
-        subprocess.run(cmd, check=True)
+        subprocess.run([*cmd, "--out", str(target), "-q"], check=True)
         wall = time.perf_counter() - start
-        table = pd.read_csv(out / "results.csv")
+        table = pd.read_csv(target / "results.csv")
     runs = table["run_id"].nunique()
     cfg = config_mod.resolve("xor").config["train"]
     samples = cfg["n_train"] * cfg["epochs"] * runs
     print(f"README main job: {runs} runs, {workers} workers, {wall:.0f} s wall ({wall / 60:.1f} min)")
     print(
         f"pre-training throughput of the job: {samples / wall:.0f} samples/s "
-        f"({wall * workers / runs:.1f} s per run per worker)"
+        f"({wall * workers / runs:.1f} s per run per worker; batch {cfg['batch_size']}, {cfg['epochs']} epochs)"
+    )
+    print(
+        f"start-up of one run's process: fork server {forkserver_s:.2f} s, spawn {spawn_s:.2f} s "
+        f"({spawn_s / forkserver_s:.1f}x; x {runs} runs / {workers} workers = "
+        f"{(spawn_s - forkserver_s) * runs / workers:.0f} s of wall time saved)"
     )
 
 
@@ -120,9 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per variant")
     parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
     parser.add_argument("--main-job", action="store_true", help="time the README's main job instead")
+    parser.add_argument("--out", default=None, help="with --main-job: its results directory (empty)")
     args = parser.parse_args(argv)
     if args.main_job:
-        time_main_job()
+        time_main_job(out=args.out)
         return
 
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
