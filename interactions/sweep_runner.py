@@ -452,9 +452,14 @@ def execute_ray(run_fn, config, pending, out: Path, workers: int, on_done, resou
         ) from err
     if not ray.is_initialized():
         try:
-            ray.init(address="auto")  # an existing cluster
+            ray.init(address="auto")  # an existing cluster (RAY_ADDRESS, or one started on this node)
         except (ConnectionError, RuntimeError, ValueError):
-            ray.init()  # none there: a local Ray instance
+            print(
+                "interactions: no running Ray cluster found; starting a local Ray instance on this machine "
+                "(give --address, or set RAY_ADDRESS, to use a cluster)",
+                file=sys.stderr,
+            )
+            ray.init()
     task = ray.remote(run_one).options(**dict(resources or {"num_cpus": 1}))
     cap = workers if workers > 1 else len(pending)
     queue = list(pending)

@@ -18,7 +18,8 @@ said otherwise):
 * imbalance: 6 redundant bits and 1 synergistic bit, no unique bits;
 * the four ``gaussian`` presets (closed-form MMI = BROJA truth of the continuous target; ``mixed`` scores
   no term with a probe, since every term shares one label);
-* Trifeature at CPU size (64 px images, the ``trifeature_cpu`` config's model).
+* Trifeature at CPU size (64 px images, the ``trifeature_cpu`` config's model), unbiased for R and U and
+  biased (the paper's synergy protocol) for S.
 
 Every task names the shipped config whose model fits its generator (``config``: ``"xor"`` for vectors,
 ``"trifeature_cpu"`` for images). ``task_overrides`` turns a task into ``--set`` overrides of any base
@@ -143,8 +144,9 @@ class Task:
             raise type(err)(f"task {self.name!r}: {err}") from None
 
     def ground_truth(self) -> InteractionSpec:
-        """True bits of the task: the unbiased evaluation generator's ``ground_truth()``."""
-        return self.make_generator().unbiased().ground_truth()
+        """True bits of the task, as capture divides by them: the unbiased evaluation generator's truth on
+        the split the probe is scored on (``"test"``; Trifeature's splits differ, the others' do not)."""
+        return self.make_generator().unbiased().ground_truth("test")
 
 
 # ------------------------------------------------------------------------------------------- the registry
@@ -260,6 +262,17 @@ _TASK_LIST: tuple[Task, ...] = (
         64,
         "trifeature",
         {"image_size": 64},
+        config="trifeature_cpu",
+    ),
+    Task(
+        "trifeature_biased",
+        "bimodal Trifeature, 64 px, biased pre-training (colour_2 = M(texture_1) in every pair): synergy",
+        "trifeature",
+        "biased",
+        "trifeature",
+        {"image_size": 64},
+        bias=1.0,
+        terms=("synergy",),
         config="trifeature_cpu",
     ),
 )
