@@ -125,7 +125,8 @@ def time_main_job(workers: int = 2, out: str | None = None) -> None:
     print(f"README main job: {runs} runs, {workers} workers, {wall:.0f} s wall ({wall / 60:.1f} min)")
     print(
         f"pre-training throughput of the job: {samples / wall:.0f} samples/s "
-        f"({wall * workers / runs:.1f} s per run per worker; batch {cfg['batch_size']}, {cfg['epochs']} epochs)"
+        f"({wall * workers / runs:.1f} s per run per worker; "
+        f"batch {cfg['batch_size']}, {cfg['epochs']} epochs)"
     )
     print(
         f"start-up of one run's process: fork server {forkserver_s:.2f} s, spawn {spawn_s:.2f} s "

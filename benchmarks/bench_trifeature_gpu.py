@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,6 +65,11 @@ class Rates:
     probe_fit_s: float
 
 
+def log(message: str) -> None:
+    """A progress line on stderr (the table goes to stdout)."""
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def sync(dev: torch.device) -> None:
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
@@ -85,7 +91,9 @@ def measure(
     ]
     exp = config_mod.resolve("trifeature_paper", [*base, *timed], device=str(dev))
     settings = exp.train
+    t0 = time.perf_counter()
     parts = build(exp, dev)
+    log(f"{objective}: data and model built in {time.perf_counter() - t0:.1f} s")
     trainer, batches = parts.trainer, parts.batches
     done, timed_pairs, start = 0, 0, None
     epoch = 0
@@ -103,6 +111,7 @@ def measure(
         epoch += 1
     sync(dev)
     train_rate = timed_pairs / (time.perf_counter() - start)
+    log(f"{objective}: {steps} timed training steps at {train_rate:,.0f} pairs/s")
 
     train_sample, test_sample = parts.eval_samples
     x1, x2 = to_device(train_sample.x1, dev), to_device(train_sample.x2, dev)
@@ -116,6 +125,7 @@ def measure(
         parts.model, parts.objective, to_device(test_sample.x1, dev), to_device(test_sample.x2, dev),
         settings.eval_batch_size, trainer.amp,
     )  # fmt: skip
+    log(f"{objective}: features at {feature_rate:,.0f} pairs/s; fitting the probe")
     t0 = time.perf_counter()
     capture(z_train, train_sample, z_test=z_test, sample_test=test_sample, seed=0)
     return Rates(objective, train_rate, feature_rate, time.perf_counter() - t0)
@@ -166,9 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{'objective':<11s} {'train pairs/s':>14s} {'feature pairs/s':>16s} {'probe fit s':>12s} "
         f"{'run (h)':>9s}"
     )
+    # the objectives share one image bank: rendered by the first, read from this cache by the others
+    cache = tempfile.TemporaryDirectory(prefix="bench_trifeature_")
     for objective in objectives:
         extra = [f"{k}={format_value(v)}" for k, v in own.get(objective, {}).items()]
-        extra += overrides  # the smoke run's small sizes win
+        extra += [*overrides, f"generator.params.cache_dir={format_value(cache.name)}"]  # the smoke sizes win
         rates = measure(objective, extra, dev, steps, warmup, probe_pairs)
         exp = config_mod.resolve("trifeature_paper", [f"objective.name='{objective}'", *extra])
         run_s = project(rates, exp, probe_pairs)
@@ -176,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{objective:<11s} {rates.train_pairs_per_s:>14,.1f} {rates.feature_pairs_per_s:>16,.1f} "
               f"{rates.probe_fit_s:>12.2f} {run_s / 3600:>9.2f}")  # fmt: skip
     print(f"projected full sweep ({config}, runs one after the other on this device): {total / 3600:.1f} h")
+    cache.cleanup()
     return 0
 
 

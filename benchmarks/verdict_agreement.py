@@ -56,7 +56,9 @@ def disagreements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="sweep directories or results tables (two or more)")
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="capture that counts as learned")
+    parser.add_argument(
+        "--threshold", type=float, default=DEFAULT_THRESHOLD, help="capture counted as learned"
+    )
     args = parser.parse_args(argv)
     if len(args.results) < 2:
         parser.error("give at least two results (e.g. the seed sets 0-4 and 100-104)")
