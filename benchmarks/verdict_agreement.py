@@ -7,6 +7,8 @@ prints them side by side, and lists every cell whose verdict differs.
 
 Exit code: 0 when every verdict agrees, 1 when some differ (or a cell is missing from one table), 2 when
 the inputs are unusable (overlapping seed sets, fewer than 2 seeds in a cell, no finished run).
+``--same-seeds`` compares results of the same seeds from different machines instead (another CPU, another
+torch build: the promise is the same verdicts, not the same digits).
 
 Usage (the README's main job and its disjoint seed set)::
 
@@ -59,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threshold", type=float, default=DEFAULT_THRESHOLD, help="capture counted as learned"
     )
+    parser.add_argument(
+        "--same-seeds",
+        action="store_true",
+        help="allow shared seeds: the same seed sets trained on other machines (different float rounding)",
+    )
     args = parser.parse_args(argv)
     if len(args.results) < 2:
         parser.error("give at least two results (e.g. the seed sets 0-4 and 100-104)")
@@ -67,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         for source in args.results:
             tables[source], seeds = table_of(source, args.threshold)
             for other, other_seeds in seen.items():
-                if seeds & other_seeds:
+                if seeds & other_seeds and not args.same_seeds:
                     raise ValueError(f"{source} and {other} share seeds {sorted(seeds & other_seeds)}")
             seen[source] = seeds
     except (ValueError, TooFewSeedsError, OSError) as err:
@@ -79,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     differ = disagreements(tables)
     cells = len(set().union(*(set(map(tuple, t[list(KEY)].values)) for t in tables.values())))
     if differ.empty:
-        print(f"verdicts agree in all {cells} cells across {len(tables)} disjoint seed sets")
+        kind = "results" if args.same_seeds else "disjoint seed sets"
+        print(f"verdicts agree in all {cells} cells across {len(tables)} {kind}")
         return 0
     print(f"verdicts differ in {len(differ)} of {cells} cells:\n")
     print(markdown_table(differ))
