@@ -11,7 +11,10 @@ Probes always see the unbiased generator. SynIB and the ``supervised`` ceiling a
 target. The runs are one sweep (``interactions.sweep``: resumable, one process per run); the verdict table
 is the one ``interactions report`` prints (``reports.verdicts.verdict_table``): per objective and term,
 "learned in k of n seeds" (capture >= ``--threshold``), the median and its bootstrap interval, synergy from
-the biased runs and the other terms from the unbiased ones. ``interactions report OUT`` draws the figures.
+the biased runs and the other terms from the unbiased ones (``verdicts.csv``). A second table gives every
+term under both pre-trainings (``verdicts_by_protocol.csv``): for SynIB and the supervised ceiling, trained
+on the synergy label, the unbiased row is the one that judges them (biased pre-training shows them a label
+that is 0 in 90 % of the pairs). ``interactions report OUT`` draws the figures.
 
 ``--reuse DIR`` copies finished runs of another sweep whose configuration is identical (same run id: the
 README main job's CoMM runs, for instance) instead of training them again.
@@ -84,7 +87,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{summary['failed']} failed) in {time.perf_counter() - start:.0f} s")  # fmt: skip
     verdicts = verdict_table(table, threshold=args.threshold, expectations=EXPECTATIONS)
     verdicts.drop(columns="values").to_csv(out / "verdicts.csv", index=False)
-    print(markdown_table(wide_verdicts(verdicts)) + "\n\n" + verdict_legend(verdicts))
+    print("The paper's protocols (synergy from biased pre-training, the other terms from unbiased):\n")
+    print(markdown_table(wide_verdicts(verdicts)) + "\n\n" + verdict_legend(verdicts) + "\n")
+    # every term under both pre-trainings: the supervised objectives' ceiling is their unbiased training
+    both = verdict_table(table, threshold=args.threshold, expectations=EXPECTATIONS, term_filters=None)
+    both.drop(columns="values").to_csv(out / "verdicts_by_protocol.csv", index=False)
+    print("Every term under both pre-trainings (rows: objective x generator.params.bias):\n")
+    print(markdown_table(wide_verdicts(both)))
     return 1 if summary["failed"] else 0
 
 
