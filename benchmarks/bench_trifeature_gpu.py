@@ -186,8 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         run_s = project(rates, exp, probe_pairs)
         total += run_s * n_bias * len(seeds)
         print(f"{objective:<11s} {rates.train_pairs_per_s:>14,.1f} {rates.feature_pairs_per_s:>16,.1f} "
-              f"{rates.probe_fit_s:>12.2f} {run_s / 3600:>9.2f}")  # fmt: skip
-    print(f"projected full sweep ({config}, runs one after the other on this device): {total / 3600:.1f} h")
+              f"{rates.probe_fit_s:>12.3g} {run_s / 3600:>9.3g}")  # fmt: skip
+    print(f"projected full sweep ({config}, runs one after the other on this device): {total / 3600:.3g} h")
     cache.cleanup()
     return 0
 
