@@ -39,9 +39,25 @@ from .types import FAILED, LEADERBOARD_COLUMNS, LEARNED, NOT_LEARNED, TERMS
 if TYPE_CHECKING:  # pandas is imported where it is used, so that the CLI starts fast
     import pandas as pd
 
-#: Parameters only some objectives get: the supervised objective is trained on the synergy label (the
-#: ceiling of the synergy row), as in the shipped ``xor`` sweep.
-DEFAULT_OBJECTIVE_PARAMS: dict[str, dict[str, Any]] = {"supervised": {"target": "synergy"}}
+#: The label a supervised objective (``needs_target``) is trained on when no parameter says otherwise: the
+#: synergy label, whose ceiling the supervised rows show (as in the shipped ``xor`` sweep).
+DEFAULT_TARGET = "synergy"
+
+
+def default_objective_params(objectives: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Parameters only some objectives get: ``{"target": DEFAULT_TARGET}`` for every supervised one
+    (``supervised``, ``synib``, a registered objective with ``needs_target``)."""
+    from .objectives import get_objective
+
+    params = {}
+    for name in objectives:
+        try:
+            cls = get_objective(name)
+        except (KeyError, ValueError, TypeError, ImportError):
+            continue  # check_bench names the unknown objective
+        if getattr(cls, "needs_target", False):
+            params[name] = {"target": DEFAULT_TARGET}
+    return params
 
 
 def learned_threshold() -> float:
@@ -97,13 +113,17 @@ def check_bench(
     objectives: Sequence[str],
     config: Any = None,
     overrides: Sequence[str] = (),
-    objective_params: Mapping[str, Mapping[str, Any]] = DEFAULT_OBJECTIVE_PARAMS,
+    objective_params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
     """Resolve the config of every task x objective (no training); raise one error naming each bad pair.
+
+    ``objective_params``: objective name -> its own parameters (default: ``default_objective_params``).
 
     Raises:
         ValueError: ``"task 'T' x objective 'O': <reason>"`` for every pair that does not resolve.
     """
+    if objective_params is None:
+        objective_params = default_objective_params(objectives)
     problems = []
     for task in tasks:
         for objective in objectives:
@@ -210,7 +230,8 @@ def bench(
         config: one base config for every task; None (default) = each task's own (``Task.config``).
         overrides: ``"key=value"`` overrides of every run, applied after the task's (``--set``).
         workers, backend, progress, run_fn: as ``interactions.sweep.sweep``.
-        objective_params: objective name -> its own parameters (default: ``DEFAULT_OBJECTIVE_PARAMS``).
+        objective_params: objective name -> its own parameters (default: ``default_objective_params``: the
+            supervised objectives are trained on the synergy label).
         figures: also draw the heatmap and curves and write ``report.html`` (``reports.bench``).
 
     Returns:
@@ -235,7 +256,9 @@ def bench(
     seed_list = parse_seeds(seeds) if isinstance(seeds, str) else list(seeds)
     params = {
         k: dict(v)
-        for k, v in (DEFAULT_OBJECTIVE_PARAMS if objective_params is None else objective_params).items()
+        for k, v in (
+            default_objective_params(objective_list) if objective_params is None else objective_params
+        ).items()
     }
     overrides = [str(o) for o in overrides]
     check_bench(task_list, objective_list, config, overrides, params)
@@ -384,7 +407,8 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "DEFAULT_OBJECTIVE_PARAMS",
+    "DEFAULT_TARGET",
+    "default_objective_params",
     "LEADERBOARD_COLUMNS",
     "learned_threshold",
     "add_parser",

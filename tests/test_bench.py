@@ -233,3 +233,15 @@ def test_an_address_needs_the_ray_backend(tmp_path, capsys):
     assert cli.main(argv) != 0
     assert "--address 'ray://head:10001' needs --backend ray" in capsys.readouterr().err
     assert not (tmp_path / "bench.json").exists()  # nothing ran
+
+
+def test_every_shipped_objective_resolves_on_a_task_supervised_ones_on_the_synergy_label():
+    from interactions.bench import check_bench, default_objective_params, parse_objectives
+    from interactions.tasks import TASKS
+
+    everything = parse_objectives("all")
+    assert default_objective_params(everything) == {
+        "supervised": {"target": "synergy"},
+        "synib": {"target": "synergy"},
+    }
+    check_bench([TASKS["capacity_1bit"]], everything)  # before: synib had no target and was refused
