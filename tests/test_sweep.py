@@ -431,3 +431,20 @@ def test_unimportable_registered_objective_is_refused_with_a_remedy(tmp_path):
     finally:
         objectives.OBJECTIVES.pop("local_comm", None)
         objectives._REGISTERED.pop("local_comm", None)
+
+
+def test_local_workers_fork_from_a_server_that_imported_torch():
+    """Sweep workers start from a fork server whose preload holds torch (no per-run import of torch),
+    where the platform has one; elsewhere from spawn."""
+    import multiprocessing
+
+    from interactions.sweep_runner import PRELOAD, worker_context
+
+    before = os.environ.get("OMP_NUM_THREADS")
+    context = worker_context()
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        assert context.get_start_method() == "forkserver" and "torch" in PRELOAD
+    else:
+        assert context.get_start_method() == "spawn"
+    # the thread-count variables are put back after the server starts with one thread
+    assert os.environ.get("OMP_NUM_THREADS") == before
