@@ -27,7 +27,6 @@ Usage (50 runs, the CoMM ones reusable from the main job)::
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
@@ -35,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from interactions.atomic import is_sealed  # noqa: E402
 from interactions.sweep import sweep  # noqa: E402
+from interactions.sweep_runner import is_finished  # noqa: E402
 from reports.summary import markdown_table  # noqa: E402
 from reports.verdicts import DEFAULT_THRESHOLD, verdict_legend, verdict_table, wide_verdicts  # noqa: E402
 
@@ -48,12 +47,12 @@ EXPECTATIONS = {name: {"synergy": "keep"} for name in TARGETS}
 
 
 def reuse_runs(planned, source: Path, out: Path) -> int:
-    """Copy the finished runs of ``source`` (a sweep directory) that ``planned`` names into ``out``."""
+    """Copy the finished runs of ``source`` (a sweep directory) that ``planned`` names into ``out``
+    (finished as a sweep judges it, ``sweep_runner.is_finished``: sealed result and metrics)."""
     copied = 0
     for run_id in planned["run_id"]:
         src, dst = source / "runs" / run_id, out / "runs" / run_id
-        result = src / "result.json"
-        if dst.exists() or not result.is_file() or not is_sealed(json.loads(result.read_text())):
+        if dst.exists() or not is_finished(src):
             continue
         shutil.copytree(src, dst)
         copied += 1
