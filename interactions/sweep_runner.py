@@ -432,8 +432,7 @@ def execute_local(
                 if fail_fast and output.failed:
                     left = [r for _, r, _ in running.values()] + queue
                     _stop([p for p, _, _ in running.values()])
-                    running.clear()
-                    return left
+                    return left  # their parent-alive pipes are closed below
     except BaseException:
         _stop([p for p, _, _ in running.values()])
         raise
