@@ -105,6 +105,7 @@ __all__ = [
     "PlannedRun",
     "SweepLockedError",
     "load_objective_params",
+    "load_objective_settings",
     "load_sweep",
     "objective_settings",
     "parse_grid",
