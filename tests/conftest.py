@@ -1,14 +1,24 @@
-"""Shared test set-up: Agg backend, the ``slow`` and ``gpu`` markers, and a deterministic torch."""
+"""Shared test set-up: Agg backend, the ``slow`` and ``gpu`` markers, and a deterministic torch.
+
+Also puts this folder on ``sys.path`` (pytest runs with ``--import-mode=importlib``, which does not), so
+that tests share ``tiny_runs`` and sweep workers, which inherit ``sys.path``, can import ``fault_runs``.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import pytest
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_runs import TINY_BENCH
 
 from interactions import cli
 from interactions.bench import (
@@ -189,19 +190,7 @@ def test_all_tasks_leave_out_the_ones_without_a_scored_term(tmp_path):
 
 
 #: Small enough that one real run trains and probes in a few seconds on one CPU core.
-TINY: list[str] = [
-    "train.epochs=1",
-    "train.n_train=64",
-    "train.batch_size=32",
-    "train.eval_every=1",
-    "train.device='cpu'",
-    "probe.n_train=64",
-    "probe.n_test=64",
-    "model.width=8",
-    "model.hidden=16",
-    "model.n_tokens=2",
-    "model.heads=2",
-]
+TINY = TINY_BENCH
 
 
 def test_bench_command_runs_a_real_tiny_bench(tmp_path, capsys):

@@ -22,16 +22,14 @@ import pandas as pd
 import pytest
 import torch
 
+# pytest's importlib mode gives this file a name sweep workers cannot import; the stand-in run functions
+# live in tests/fault_runs.py, on sys.path through conftest.py (workers inherit sys.path)
+from fault_runs import fake_run
+
 from interactions import TERMS, cli, experiment, load_run, training
 from interactions.sweep import sweep
 from interactions.sweep_check import check_results, table_problems
 from interactions.sweep_runner import SweepLockedError, sweep_lock
-
-# pytest's importlib mode gives this file a name spawned workers cannot import; the stand-in run functions
-# live in tests/fault_runs.py, found through sys.path, which workers inherit
-if str(Path(__file__).parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).parent))
-from fault_runs import fake_run  # noqa: E402
 
 TINY = {
     "name": "tiny",

@@ -18,24 +18,14 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
+from tiny_runs import TINY_BENCH  # noqa: E402
+
 from interactions.bench import bench  # noqa: E402
 from interactions.experiment import run as run_experiment  # noqa: E402
 
 #: One tiny bench: 1 task x 2 objectives x 2 seeds = 4 real runs of a few seconds each on one core.
 TASK, OBJECTIVES, SEEDS = "capacity_1bit", "comm,cross", [0, 1]
-TINY: list[str] = [
-    "train.epochs=1",
-    "train.n_train=64",
-    "train.batch_size=32",
-    "train.eval_every=1",
-    "train.device='cpu'",
-    "probe.n_train=64",
-    "probe.n_test=64",
-    "model.width=8",
-    "model.hidden=16",
-    "model.n_tokens=2",
-    "model.heads=2",
-]
+TINY = TINY_BENCH
 
 
 def killed_run(config, overrides=None, *, seed=None, flag: str, **kwargs):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
+from tiny_runs import TINY_RUN
 
 import interactions
 from interactions.models import build_model
@@ -17,20 +18,7 @@ from interactions.objectives import InfMasking, check_objective
 from interactions.objectives import functional as LF
 from interactions.objectives.infmasking import MASKED
 
-TINY = [
-    "generator.params.redundancy=1",
-    "model.width=16",
-    "model.hidden=16",
-    "model.n_tokens=4",
-    "model.heads=2",
-    "train.n_train=128",
-    "train.epochs=2",
-    "train.batch_size=64",
-    "train.eval_every=1",
-    "train.device='cpu'",
-    "probe.n_train=128",
-    "probe.n_test=128",
-]
+TINY = ["generator.params.redundancy=1", *TINY_RUN]
 
 
 def naive_mask_loss(q: torch.Tensor, keys: torch.Tensor, lam: float, tau: float) -> float:

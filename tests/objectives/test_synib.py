@@ -8,26 +8,14 @@ import math
 import numpy as np
 import pytest
 import torch
+from tiny_runs import TINY_RUN
 
 import interactions
 from interactions.models import build_model
 from interactions.objectives import Supervised, SynIB, check_objective
 from interactions.objectives import functional as LF
 
-TINY = [
-    "objective.params.target='synergy'",
-    "model.width=16",
-    "model.hidden=16",
-    "model.n_tokens=4",
-    "model.heads=2",
-    "train.n_train=128",
-    "train.epochs=2",
-    "train.batch_size=64",
-    "train.eval_every=1",
-    "train.device='cpu'",
-    "probe.n_train=128",
-    "probe.n_test=128",
-]
+TINY = ["objective.params.target='synergy'", *TINY_RUN]
 
 
 def test_gaussian_kl_closed_forms():
