@@ -27,15 +27,13 @@ Usage (50 runs, the CoMM ones reusable from the main job)::
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from interactions.sweep import sweep  # noqa: E402
-from interactions.sweep_runner import is_finished  # noqa: E402
+from interactions.sweep import copy_finished_runs, sweep  # noqa: E402
 from reports.summary import markdown_table  # noqa: E402
 from reports.verdicts import DEFAULT_THRESHOLD, verdict_legend, verdict_table, wide_verdicts  # noqa: E402
 
@@ -44,19 +42,6 @@ OBJECTIVES = ("comm", "infmasking", "coral", "synib", "supervised")
 TARGETS = {"synib": {"target": "synergy"}, "supervised": {"target": "synergy"}}
 #: what a supervised objective trained on synergy is expected to keep
 EXPECTATIONS = {name: {"synergy": "keep"} for name in TARGETS}
-
-
-def reuse_runs(planned, source: Path, out: Path) -> int:
-    """Copy the finished runs of ``source`` (a sweep directory) that ``planned`` names into ``out``
-    (finished as a sweep judges it, ``sweep_runner.is_finished``: sealed result and metrics)."""
-    copied = 0
-    for run_id in planned["run_id"]:
-        src, dst = source / "runs" / run_id, out / "runs" / run_id
-        if dst.exists() or not is_finished(src):
-            continue
-        shutil.copytree(src, dst)
-        copied += 1
-    return copied
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     common = dict(overrides=args.set, objective_params=params, out=out)
     planned = sweep("xor", grid, args.seeds, dry_run=True, **common)
     for source in args.reuse:
-        print(f"reused {reuse_runs(planned, Path(source), out)} finished runs of {source}")
+        print(f"reused {copy_finished_runs(planned['run_id'], source, out)} finished runs of {source}")
     start = time.perf_counter()
     table = sweep("xor", grid, args.seeds, workers=args.workers, **common)
     summary = table.attrs["summary"]

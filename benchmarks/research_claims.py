@@ -1,97 +1,79 @@
 """Research claims of the CoMM paper, checked on the ``xor`` experiment as verdicts over seeds.
 
-Every objective is pre-trained with its default hyper-parameters on the shipped ``xor`` config under the
-paper's two protocols (its Trifeature experiments, spec 4.2-4.3, transposed to bits):
+Every objective is pre-trained with its default hyper-parameters on the shipped ``xor`` config (the README
+main job's settings) under the paper's two protocols (its Trifeature experiments, spec 4.2-4.3, transposed to
+bits):
 
 * ``unbiased``: pre-training on the evaluation distribution; measures redundancy and uniqueness;
 * ``biased``: pre-training with ``generator.params.bias`` (s2 = s1 with that probability, 0.8 by default),
   the synergy protocol; probes always use the unbiased generator.
 
-The supervised objective is trained on the synergy target (unbiased) as the ceiling. Each run's final
-capture and its floor (epoch-0 capture) go through ``reports.verdicts``: per protocol, objective and term,
-"learned in k of n seeds" (capture >= 0.9), "dropped" for a term the objective should lose (capture <=
-its floor + 0.05), the median and a bootstrap 95 % interval. The script prints that table, then PASS/FAIL
-for each claim, and **exits 1 when a claim fails** (0 otherwise). A claim holds only when it holds in every
-seed (k = n); the thresholds are fixed here and never tuned:
+The supervised objective is trained on the synergy target as the ceiling. The runs are one sweep
+(``interactions.sweep``: resumable, atomic, one process per run); each run's final capture and its floor
+(epoch-0 capture) go through ``reports.verdicts``: per protocol, objective and term, "learned in k of n seeds"
+(capture >= 0.9), "dropped" for a term the objective should lose (capture <= its floor + 0.05), the median and
+a bootstrap 95 % interval. The script prints that table, then PASS/FAIL for each claim, and **exits 1 when a
+claim fails or a run failed** (0 otherwise). A claim holds only when it holds in every seed (k = n); the
+thresholds are the verdict code's defaults and are never tuned here:
 
 1. every self-supervised objective learns redundancy (unbiased);
 2. Cross drops U1 and U2 (unbiased);
 3. Cross+Self and CoMM learn U1 and U2 (unbiased);
 4. Cross and Cross+Self drop synergy (biased);
-5. CoMM captures synergy in every seed: capture >= 0.15 and balanced accuracy >= 0.65, and its median
-   capture is at least 0.1 above Cross+Self's (biased);
+5. CoMM learns synergy (biased);
 6. supervised training on the synergy target learns it (unbiased).
 
-FactorCL and SimCLR are reported as they come. Runs are written under ``--out`` and resumed, so a rerun
-only trains what is missing; the per-run final values go to ``--out/final.csv`` and the verdicts to
-``--out/verdicts.csv``. Compare two disjoint seed sets with ``--seeds 0-4`` and ``--seeds 100-104``.
+SimCLR, FactorCL and the supervised objective's other cells are reported as they come. The per-run final
+values go to ``--out/final.csv`` and the verdicts to ``--out/verdicts.csv``. ``--reuse DIR`` copies the
+finished runs of another sweep with the identical configuration (the README main job's CoMM, Cross and
+Cross+Self runs) instead of training them again. Compare two disjoint seed sets with ``--seeds 0-4`` and
+``--seeds 100-104``.
 
-Usage::
+Usage (60 runs per seed set, 30 of them reusable from the main job)::
 
-    OMP_NUM_THREADS=1 python benchmarks/research_claims.py --workers 2 --out runs/research_claims
-    python benchmarks/research_claims.py --seeds 100-104 --workers 2 --out runs/research_claims
+    python benchmarks/research_claims.py --workers 2 --out results/research_claims --reuse results/xor
+    python benchmarks/research_claims.py --seeds 100-104 --workers 2 --out results/research_claims_100 \
+        --reuse results/xor_100
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from reports.verdicts import DEFAULT_THRESHOLD, verdict_cells, verdict_legend, wide_verdicts
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from interactions.sweep import copy_finished_runs, parse_seeds, sweep  # noqa: E402
+from reports.verdicts import (  # noqa: E402
+    BIAS_KEY,
+    DEFAULT_THRESHOLD,
+    final_values,
+    verdict_cells,
+    verdict_legend,
+    wide_verdicts,
+)
 
 SSL_OBJECTIVES = ("comm", "cross", "cross_self", "simclr", "factorcl")
+OBJECTIVES = (*SSL_OBJECTIVES, "supervised")
+#: objectives trained on a label, and the label
+TARGETS = {"supervised": {"target": "synergy"}}
 UNIQUE = ("unique_1", "unique_2")
 #: The supervised ceiling is trained on this target, so it is expected to keep it.
 EXPECTATIONS = {"supervised": {"synergy": "keep"}}
-#: Claim 5's fixed thresholds (CoMM synergy in the biased protocol).
-SYNERGY_CAPTURE, SYNERGY_ACCURACY, SYNERGY_MARGIN = 0.15, 0.65, 0.1
 FINAL_COLUMNS = ("protocol", "objective", "seed", "term", "capture", "floor", "balanced_accuracy")
 
 
-def plan(seeds: list[int], bias: float) -> list[tuple[str, str, int, list[str]]]:
-    """``(protocol, objective, seed, overrides)`` of every run."""
-    protocols = {"unbiased": ["generator.params.bias=0.0"], "biased": [f"generator.params.bias={bias}"]}
-    jobs = []
-    for protocol, extra in protocols.items():
-        for objective in SSL_OBJECTIVES:
-            jobs += [(protocol, objective, s, [f"objective.name={objective}", *extra]) for s in seeds]
-    sup = ["objective.name=supervised", "objective.params.target=synergy", *protocols["unbiased"]]
-    jobs += [("unbiased", "supervised", s, sup) for s in seeds]
-    return jobs
-
-
-def _one(job: tuple, config: str, extra: list[str], out: Path, threads: int) -> pd.DataFrame:
-    import torch
-
-    from interactions import run
-
-    torch.set_num_threads(threads)
-    protocol, objective, seed, overrides = job
-    start = time.perf_counter()
-    result = run(
-        config,
-        [*overrides, *extra],
-        seed=seed,
-        out=out / protocol / objective / f"seed{seed}",
-        progress=False,
-    )
-    cap = result.capture[["term", "capture", "floor", "balanced_accuracy"]].copy()
-    cap.insert(0, "seed", seed)
-    cap.insert(0, "objective", objective)
-    cap.insert(0, "protocol", protocol)
-    print(
-        f"  {protocol:<9}{objective:<11}seed {seed}: {time.perf_counter() - start:6.1f} s "
-        f"(trained {result.elapsed_s:.1f} s)",
-        flush=True,
-    )
-    return cap
+def protocol_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The final-epoch values of a results table with a ``protocol`` column (bias 0: "unbiased", else
+    "biased"). Columns: ``FINAL_COLUMNS``."""
+    final = final_values(results)
+    protocol = np.where(final[BIAS_KEY].astype(float) == 0.0, "unbiased", "biased")
+    return final.assign(protocol=protocol)[list(FINAL_COLUMNS)].reset_index(drop=True)
 
 
 def judge(final: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
@@ -150,20 +132,8 @@ def check_claims(cells: pd.DataFrame, final: pd.DataFrame) -> list[tuple[str, bo
             ", ".join(f"{o} {show(r)}" for o, r in rows.items()),
         )
     )
-    comm = final[
-        (final["protocol"] == "biased") & (final["objective"] == "comm") & (final["term"] == "synergy")
-    ]
-    hits = int(((comm["capture"] >= SYNERGY_CAPTURE) & (comm["balanced_accuracy"] >= SYNERGY_ACCURACY)).sum())
-    comm_median = float(cell("biased", "comm", "synergy")["median"])
-    cs_median = float(cell("biased", "cross_self", "synergy")["median"])
-    out.append(
-        (
-            f"CoMM captures synergy in every seed (capture >= {SYNERGY_CAPTURE}, balanced accuracy >= "
-            f"{SYNERGY_ACCURACY}) and its median is >= Cross+Self's + {SYNERGY_MARGIN} (biased)",
-            len(comm) > 0 and hits == len(comm) and comm_median >= cs_median + SYNERGY_MARGIN,
-            f"{hits}/{len(comm)} seeds, median {comm_median:.2f} vs Cross+Self {cs_median:.2f}",
-        )
-    )
+    row = cell("biased", "comm", "synergy")
+    out.append(("CoMM learns synergy (biased)", row["verdict"] == "learned", show(row)))
     row = cell("unbiased", "supervised", "synergy")
     out.append(
         ("supervised on the synergy target learns it (unbiased)", row["verdict"] == "learned", show(row))
@@ -191,8 +161,6 @@ def exit_code(claims: list[tuple[str, bool, str]]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from interactions.sweep import parse_seeds
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="xor", help="a shipped config name or a TOML path")
     parser.add_argument("--seeds", default="0-4", help="'0-4', '100-104' or '0,1,2' (at least 2 seeds)")
@@ -202,37 +170,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--set", action="append", default=[], help="extra overrides for every run")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--out", default="runs/research_claims")
+    parser.add_argument("--out", default="results/research_claims")
+    parser.add_argument("--reuse", action="append", default=[], help="sweep dir to copy identical runs from")
     args = parser.parse_args(argv)
 
     seeds = parse_seeds(args.seeds)
     if len(seeds) < 2:
         parser.error(f"--seeds needs at least 2 seeds for a verdict, got {seeds}")
+    if not 0.0 < args.bias <= 1.0:
+        parser.error(f"--bias must be in (0, 1], got {args.bias}")
     out = Path(args.out)
-    jobs = plan(seeds, args.bias)
-    print(
-        f"{len(jobs)} runs of config {args.config!r} (seeds {seeds}, bias {args.bias}) into {out}", flush=True
-    )
+    grid = {"objective.name": list(OBJECTIVES), BIAS_KEY: [0.0, args.bias]}
+    common = dict(overrides=args.set, objective_params=TARGETS, out=out)
+    planned = sweep(args.config, grid, seeds, dry_run=True, **common)
+    print(f"{len(planned)} runs of config {args.config!r} (seeds {seeds}, bias {args.bias}) into {out}")
+    for source in args.reuse:
+        print(f"reused {copy_finished_runs(planned['run_id'], source, out)} finished runs of {source}")
     start = time.perf_counter()
-    threads = (
-        1 if args.workers > 1 else max(1, int(os.environ.get("OMP_NUM_THREADS", "0")) or os.cpu_count() or 1)
-    )
-    if args.workers > 1:
-        with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
-            frames = list(pool.map(_one, jobs, *zip(*[(args.config, args.set, out, threads)] * len(jobs))))
-    else:
-        frames = [_one(job, args.config, args.set, out, threads) for job in jobs]
-    final = pd.concat(frames, ignore_index=True)[list(FINAL_COLUMNS)]
-    print(f"done in {time.perf_counter() - start:.0f} s\n")
+    table = sweep(args.config, grid, seeds, workers=args.workers, **common)
+    summary = table.attrs["summary"]
+    print(f"{summary['planned']} runs ({summary['trained']} trained, {summary['reused']} reused, "
+          f"{summary['failed']} failed) in {time.perf_counter() - start:.0f} s\n")  # fmt: skip
+    final = protocol_table(table)
     cells, claims = report(final, args.threshold)
-    out.mkdir(parents=True, exist_ok=True)
     final.to_csv(out / "final.csv", index=False)
     cells.assign(values=[" ".join(f"{v:.4f}" for v in vs) for vs in cells["values"]]).to_csv(
         out / "verdicts.csv", index=False
     )
     failed = sum(not p for _, p, _ in claims)
     print(f"\n{len(claims) - failed}/{len(claims)} claims pass")
-    return exit_code(claims)
+    return 1 if summary["failed"] else exit_code(claims)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -104,6 +105,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "PlannedRun",
     "SweepLockedError",
+    "copy_finished_runs",
     "load_objective_params",
     "load_objective_settings",
     "load_sweep",
@@ -115,6 +117,34 @@ __all__ = [
     "shipped_sweeps",
     "sweep",
 ]
+
+
+def copy_finished_runs(
+    run_ids: Iterable[str], source: str | os.PathLike[str], out: str | os.PathLike[str]
+) -> int:
+    """Copy the runs ``run_ids`` that ``source`` (a sweep directory) has finished into the sweep ``out``.
+
+    A run id is the hash of a run's whole configuration (``run_id_for``), so a copied run is the run the
+    sweep ``out`` would train (e.g. the README main job's CoMM runs inside a benchmark of more objectives).
+    Only runs finished as a sweep judges them (sealed result and metrics, ``sweep_runner.is_finished``) are
+    copied; a run already present in ``out`` is left alone.
+
+    Returns:
+        The number of runs copied.
+    """
+    src_runs, dst_runs = Path(source) / "runs", Path(out) / "runs"
+    copied = 0
+    for run_id in run_ids:
+        src, dst = src_runs / run_id, dst_runs / run_id
+        if dst.exists() or not is_finished(src):
+            continue
+        dst_runs.mkdir(parents=True, exist_ok=True)
+        tmp = dst_runs / f".{run_id}.copy"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(src, tmp)
+        os.replace(tmp, dst)  # atomic: a half-copied run is never taken for a finished one
+        copied += 1
+    return copied
 
 
 def run_id_for(config: Any, overrides: Sequence[str], assignment: Mapping[str, Any], seed: int) -> str:

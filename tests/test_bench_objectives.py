@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from interactions.sweep import copy_finished_runs
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_objectives.py"
 spec = importlib.util.spec_from_file_location("bench_objectives", SCRIPT)
 bench_objectives = importlib.util.module_from_spec(spec)
@@ -38,3 +40,10 @@ def test_verdicts_of_both_protocols_and_reuse_of_identical_runs(tmp_path, capsys
     assert "reused 8 finished runs" in second and "8 runs (0 trained, 8 reused, 0 failed)" in second
     same = pd.read_csv(tmp_path / "b" / "verdicts.csv")
     pd.testing.assert_frame_equal(same, verdicts)
+
+    # copy_finished_runs copies finished runs only, never over a present one, and leaves no partial copy
+    ids = sorted(p.name for p in (tmp_path / "a" / "runs").iterdir())
+    (tmp_path / "a" / "runs" / ids[0] / "result.json").unlink()  # that run is no longer finished
+    assert copy_finished_runs(ids, tmp_path / "a", tmp_path / "c") == len(ids) - 1
+    assert copy_finished_runs(ids, tmp_path / "a", tmp_path / "c") == 0
+    assert sorted(p.name for p in (tmp_path / "c" / "runs").iterdir()) == ids[1:]
