@@ -7,6 +7,10 @@ fusion transformer running all masks in one batched pass (``model.batched=true``
 rounds, and the median round is reported, so load from other processes hits both alike. It also times
 drawing one epoch of views in one generator call (``train.views_per=epoch``) versus per batch.
 
+``--ensemble N`` times N seeds of CoMM on ``xor`` trained as one vectorised ensemble (``torch.func``:
+``stack_module_state`` + ``vmap`` of ``grad``, one AdamW over the stacked parameters), the option issue 8
+suggests for per-operation overhead, against N eager ``Trainer`` steps, side by side.
+
 ``--main-job`` times the README's main job from scratch (30 runs, two workers) and prints its wall time and
 pre-training throughput.
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Any
 
 import torch
 
@@ -135,6 +140,85 @@ def time_main_job(workers: int = 2, out: str | None = None) -> None:
     )
 
 
+def ensemble_grads(members: list) -> tuple[dict, dict, Any]:
+    """CoMM's loss of several seeds' (model, objective) pairs as one vectorised function (``torch.func``).
+
+    Args:
+        members: ``build(...)`` parts of CoMM runs with the same configuration (seeds differ).
+
+    Returns:
+        ``(params, buffers, grads_of)``: the members' parameters stacked along a new first axis (leaf
+        tensors), their stacked buffers, and ``grads_of(params, buffers, x1a, x2a, x1b, x2b) -> {name: grad}``
+        for inputs of shape ``(n_members, B, d)`` (two views of two modalities). The loss is CoMM's
+        (``head`` + ``comm_terms`` + ``weighted_mean``) without its logged terms, which convert to Python
+        floats and cannot run under ``vmap``.
+    """
+    import copy
+
+    from torch import nn
+    from torch.func import functional_call, grad, stack_module_state, vmap
+
+    from interactions.objectives.functional import comm_terms, weighted_mean
+
+    class Loss(nn.Module):
+        def __init__(self, model: nn.Module, objective: nn.Module) -> None:
+            super().__init__()
+            self.model, self.objective = model, objective
+
+        def forward(self, *x: torch.Tensor) -> torch.Tensor:
+            o = self.objective
+            emb = [o.embed(self.model, x[2 * v], x[2 * v + 1], v, None) for v in range(2)]
+            first, second = ([o.head(e[s]) for s in o.subsets] for e in emb)
+            return weighted_mean(comm_terms(first, second, o.temperature), o.weights)
+
+    modules = [Loss(copy.deepcopy(m.model), copy.deepcopy(m.objective)).train() for m in members]
+    params, buffers = stack_module_state(modules)
+    skeleton = copy.deepcopy(modules[0]).to("meta")
+    params = {k: v.detach().requires_grad_() for k, v in params.items()}
+    grads_of = vmap(grad(lambda p, b, *x: functional_call(skeleton, (p, b), x)), randomness="different")
+    return params, buffers, grads_of
+
+
+def stacked_views(batches: list, i: int) -> list[torch.Tensor]:
+    """Batch ``i`` of every member as ``[x1 view 1, x2 view 1, x1 view 2, x2 view 2]``, (n_members, B, d)."""
+    views = [b[i][0] for b in batches]
+    return [torch.stack([v[view][m] for v in views]) for view in range(2) for m in range(2)]
+
+
+def time_ensemble(n_members: int, steps: int, rounds: int) -> tuple[float, float]:
+    """Seconds for ``n_members`` eager CoMM steps on ``xor`` (one ``Trainer`` per seed) and for one vmapped
+    step of the same seeds on the same batches (``ensemble_grads`` + one AdamW over the stacked parameters);
+    medians of ``rounds`` alternating rounds of ``steps``."""
+    members = [
+        build(
+            config_mod.resolve("xor", [f"seed={s}", "objective.name=comm"], device="cpu"), torch.device("cpu")
+        )
+        for s in range(n_members)
+    ]
+    batches = [list(m.batches.epoch(1))[: steps + 1] for m in members]
+    params, buffers, grads_of = ensemble_grads(members)
+    optimizer = torch.optim.AdamW(list(params.values()), lr=1e-3)
+
+    def ensemble_step(i: int) -> None:
+        for key, g in grads_of(params, buffers, *stacked_views(batches, i)).items():
+            params[key].grad = g
+        optimizer.step()
+
+    def eager_steps(i: int) -> None:
+        for m, b in zip(members, batches):
+            m.trainer.step(*b[i])
+
+    ensemble_step(0), eager_steps(0)  # warm-up
+    times: dict[str, list[float]] = {"eager": [], "ensemble": []}
+    for _ in range(rounds):
+        for name, step in (("eager", eager_steps), ("ensemble", ensemble_step)):
+            start = time.perf_counter()
+            for i in range(1, steps + 1):
+                step(i)
+            times[name].append((time.perf_counter() - start) / steps)
+    return statistics.median(times["eager"]), statistics.median(times["ensemble"])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -143,9 +227,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
     parser.add_argument("--main-job", action="store_true", help="time the README's main job instead")
     parser.add_argument("--out", default=None, help="with --main-job: its results directory (empty)")
+    parser.add_argument(
+        "--ensemble", type=int, default=0, help="time N seeds as one vmapped ensemble instead"
+    )
     args = parser.parse_args(argv)
     if args.main_job:
         time_main_job(out=args.out)
+        return
+    if args.ensemble:
+        torch.set_num_threads(1)
+        eager, ensemble = time_ensemble(args.ensemble, args.steps, args.rounds)
+        batch = config_mod.resolve("xor").train.batch_size
+        print(
+            f"xor, CoMM, batch {batch}, one thread: {args.ensemble} eager "
+            f"steps {eager * 1e3:.1f} ms, one vmapped ensemble step of {args.ensemble} seeds "
+            f"{ensemble * 1e3:.1f} ms ({eager / ensemble:.2f}x)"
+        )
         return
 
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
