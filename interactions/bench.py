@@ -219,6 +219,7 @@ def bench(
     run_fn: Callable[..., Any] | None = None,
     objective_params: Mapping[str, Mapping[str, Any]] | None = None,
     figures: bool = True,
+    dry_run: bool = False,
 ) -> pd.DataFrame:
     """Run objectives x tasks x seeds (one resumable sweep per task) and write the leaderboard.
 
@@ -233,14 +234,19 @@ def bench(
         objective_params: objective name -> its own parameters (default: ``default_objective_params``: the
             supervised objectives are trained on the synergy label).
         figures: also draw the heatmap and curves and write ``report.html`` (``reports.bench``).
+        dry_run: plan only: return every task's planned runs (``task`` plus the columns of
+            ``sweep(..., dry_run=True)``, ``state`` among them) without training or writing anything.
 
     Returns:
-        The leaderboard (``LEADERBOARD_COLUMNS``), also written to ``out/leaderboard.csv`` and ``.md``.
+        The leaderboard (``LEADERBOARD_COLUMNS``), also written to ``out/leaderboard.csv`` and ``.md``; with
+        ``dry_run``, the planned runs.
 
     Raises:
         ValueError: an unknown task or objective (with a suggestion), or any run config that does not
             resolve, before any training.
     """
+    import pandas as pd
+
     from .sweep import parse_seeds, sweep
 
     task_list = parse_tasks(tasks)
@@ -264,6 +270,21 @@ def bench(
     check_bench(task_list, objective_list, config, overrides, params)
 
     out = Path(out)
+    if dry_run:
+        planned = [
+            sweep(
+                task.config if config is None else config,
+                {"objective.name": objective_list},
+                seed_list,
+                overrides=[*task_overrides(task), *overrides],
+                out=out / "tasks" / task.name,
+                objective_params=params,
+                dry_run=True,
+            ).assign(task=task.name)
+            for task in task_list
+        ]
+        table = pd.concat(planned, ignore_index=True)
+        return table[["task", *(c for c in table.columns if c != "task")]]
     manifest = {
         "tasks": [t.name for t in task_list],
         "objectives": objective_list,
@@ -378,6 +399,9 @@ def add_parser(sub: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> Non
         "else a running local cluster, else a new local instance); see docs/ray.md",
     )
     p.add_argument("--out", required=True, help="bench directory (rerun the same command to resume)")
+    p.add_argument(
+        "--dry-run", action="store_true", help="count the planned runs of each task by state; train nothing"
+    )
     if not parents:
         p.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar")
     p.set_defaults(func=run_command)
@@ -385,6 +409,18 @@ def add_parser(sub: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> Non
 
 def run_command(args: argparse.Namespace) -> int:
     """``interactions bench``: run, print the leaderboard's markdown; exit 1 when a run failed."""
+    if args.dry_run:
+        import pandas as pd
+
+        planned = bench(
+            args.tasks, args.objectives, args.seeds, out=args.out, config=args.config, overrides=args.set,
+            dry_run=True,
+        )  # fmt: skip
+        counts = pd.crosstab(planned["task"], planned["state"]).reindex(planned["task"].unique())
+        print(counts.to_string())
+        done = int((planned["state"] == "finished").sum())
+        print(f"{len(planned)} runs planned in {args.out}, {done} finished (dry run: nothing trained)")
+        return 0
     if getattr(args, "address", None) is not None:
         connect_ray(args.address, args.backend)
     board = bench(

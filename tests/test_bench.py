@@ -234,3 +234,15 @@ def test_every_shipped_objective_resolves_on_a_task_supervised_ones_on_the_syner
         "synib": {"target": "synergy"},
     }
     check_bench([TASKS["capacity_1bit"]], everything)  # before: synib had no target and was refused
+
+
+def test_dry_run_counts_planned_runs_by_state_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "bench"
+    argv = ["bench", "--tasks", TWO_TASKS, "--objectives", THREE_OBJECTIVES, "--seeds", "0-1"]
+    assert cli.main([*argv, "--out", str(out), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "12 runs planned" in printed and "0 finished" in printed and not out.exists()
+    _bench(out, tmp_path / "log.txt")
+    planned = bench(TWO_TASKS, THREE_OBJECTIVES, "0-1", out=out, dry_run=True)
+    assert len(planned) == 12 and set(planned["state"]) == {"finished"}
+    assert planned.groupby("task").size().to_dict() == {"capacity_2bit": 6, "gaussian_unique": 6}
