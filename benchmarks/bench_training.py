@@ -212,7 +212,8 @@ def time_ensemble(n_members: int, steps: int, rounds: int) -> tuple[float, float
         for m, b in zip(members, batches):
             m.trainer.step(*b[i])
 
-    ensemble_step(0), eager_steps(0)  # warm-up
+    ensemble_step(0)  # warm-up
+    eager_steps(0)
     times: dict[str, list[float]] = {"eager": [], "ensemble": []}
     for _ in range(rounds):
         for name, step in (("eager", eager_steps), ("ensemble", ensemble_step)):

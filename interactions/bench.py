@@ -270,19 +270,21 @@ def bench(
     check_bench(task_list, objective_list, config, overrides, params)
 
     out = Path(out)
+
+    def task_sweep(task: Task, **how: Any) -> pd.DataFrame:
+        """Task ``task``'s sweep of every objective x seed, into ``out/tasks/<name>``."""
+        return sweep(
+            task.config if config is None else config,
+            {"objective.name": objective_list},
+            seed_list,
+            overrides=[*task_overrides(task), *overrides],
+            out=out / "tasks" / task.name,
+            objective_params=params,
+            **how,
+        )
+
     if dry_run:
-        planned = [
-            sweep(
-                task.config if config is None else config,
-                {"objective.name": objective_list},
-                seed_list,
-                overrides=[*task_overrides(task), *overrides],
-                out=out / "tasks" / task.name,
-                objective_params=params,
-                dry_run=True,
-            ).assign(task=task.name)
-            for task in task_list
-        ]
+        planned = [task_sweep(task, dry_run=True).assign(task=task.name) for task in task_list]
         table = pd.concat(planned, ignore_index=True)
         return table[["task", *(c for c in table.columns if c != "task")]]
     manifest = {
@@ -296,20 +298,10 @@ def bench(
         "grades": {t.name: [list(point) for point in t.grades()] for t in task_list},
     }
     atomic_write_text(out / "bench.json", json.dumps(manifest, indent=2, default=str) + "\n")
-    results = {}
-    for task in task_list:
-        results[task.name] = sweep(
-            task.config if config is None else config,
-            {"objective.name": objective_list},
-            seed_list,
-            overrides=[*task_overrides(task), *overrides],
-            workers=workers,
-            backend=backend,
-            out=out / "tasks" / task.name,
-            progress=progress,
-            run_fn=run_fn,
-            objective_params=params,
-        )
+    results = {
+        task.name: task_sweep(task, workers=workers, backend=backend, progress=progress, run_fn=run_fn)
+        for task in task_list
+    }
     board = leaderboard(results, task_list)
     atomic_write_text(out / "leaderboard.csv", board.to_csv(index=False))
     atomic_write_text(out / "leaderboard.md", leaderboard_markdown(board))
