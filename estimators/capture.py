@@ -74,6 +74,7 @@ def capture(
     max_iter: int = 500,
     tol: float = 1e-5,
     patience: int | None = 2,
+    decision: str = "argmax",
 ) -> pd.DataFrame:
     """Linear-probe each term's label from frozen features and compare with the term's true bits.
 
@@ -94,6 +95,8 @@ def capture(
         max_iter, tol: L-BFGS settings of each fit.
         patience: the C path stops after this many successive C values worse than the best on the
             hold-out (None: fit the whole grid).
+        decision: "argmax" (default, CoMM's probe) or "balanced" (argmax of q(k | z) / pi_k, the Bayes rule
+            for balanced accuracy): how each test row's class is predicted; ``bits`` does not depend on it.
 
     Returns:
         One row per term with columns ``interactions.types.PROBE_COLUMNS``: term; balanced_accuracy;
@@ -139,7 +142,7 @@ def capture(
         score = probe_term(
             *parts, Cs=Cs, holdout_fraction=holdout_fraction, selection=selection,
             standardize_features=standardize, seed=rng, max_iter=max_iter, tol=tol,
-            patience=patience,
+            patience=patience, decision=decision,
         )  # fmt: skip
         true_bits = float(spec[term])
         rows.append(

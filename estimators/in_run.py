@@ -30,6 +30,8 @@ import numpy as np
 from interactions.registry import check_params
 from interactions.types import PROBE, TERMS, BimodalSample, Representation
 
+from .probe import DECISIONS, SELECTIONS
+
 #: Arguments of ``capture`` that the run supplies itself (not settable in ``[probe]``).
 PROBE_RESERVED: tuple[str, ...] = ("z", "sample", "z_test", "sample_test", "seed")
 #: The ``[probe]`` keys that size the evaluation samples (``interactions.config.ProbeSettings``).
@@ -71,6 +73,9 @@ class Probe:
             raise ValueError("probe: n_train / n_test size the evaluation samples ([probe]), not the probe")
         if "terms" in options:
             options["terms"] = list(_check_terms(options["terms"], "probe"))
+        for key, allowed in (("selection", SELECTIONS), ("decision", DECISIONS)):
+            if key in options and options[key] not in allowed:
+                raise ValueError(f"probe.{key} must be one of {allowed}, got {options[key]!r}")
         self.options = dict(options)
 
     def params(self) -> dict[str, Any]:

@@ -35,6 +35,11 @@ from .information import NATS_TO_BITS, as_codes, entropy_bits
 DEFAULT_CS: tuple[float, ...] = tuple(10.0**k for k in range(-4, 5))
 #: How the hold-out picks C: held-out cross-entropy (the quantity ``bits`` is made of) or balanced accuracy.
 SELECTIONS: tuple[str, ...] = ("cross_entropy", "balanced_accuracy")
+#: How a fitted probe turns class probabilities into the predictions balanced accuracy scores:
+#: "argmax": the most probable class (CoMM's probe); "balanced": the most probable class relative to its
+#: training frequency, argmax_k q(k | z) / pi_k, the Bayes rule for mean per-class recall (it differs from
+#: "argmax" only when the classes are imbalanced, e.g. Trifeature's synergy label with 10 % positives).
+DECISIONS: tuple[str, ...] = ("argmax", "balanced")
 
 
 def as_features(z: Any, name: str = "z") -> np.ndarray:
@@ -114,6 +119,7 @@ class LogisticProbe:
 
     Attributes (after ``fit``):
         classes_: shape (K,), sorted class codes seen in training.
+        class_prior_: shape (K,), their frequencies in the training rows (used by ``decision="balanced"``).
         coef_: shape (K, D); intercept_: shape (K,); n_iter_: iterations used.
     """
 
@@ -134,6 +140,7 @@ class LogisticProbe:
             raise ValueError(f"x has {len(x)} rows but y has {len(y)} labels")
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
+        self.class_prior_ = np.bincount(y_idx, minlength=n_classes) / len(y_idx)
         size = x.shape[1] * n_classes + n_classes
         x0 = np.zeros(size) if init is None else np.asarray(init, dtype=np.float64)
         if x0.shape != (size,):
@@ -166,15 +173,24 @@ class LogisticProbe:
         """Class probabilities, shape (n, K)."""
         return np.exp(self.predict_log_proba(x))
 
-    def predict(self, x: Any) -> np.ndarray:
-        """Most probable class code per row, shape (n,)."""
-        return self.classes_[np.argmax(self.predict_log_proba(x), axis=1)]
+    def predict(self, x: Any, decision: str = "argmax") -> np.ndarray:
+        """Predicted class code per row, shape (n,): the most probable class ("argmax") or the most probable
+        relative to its training frequency ("balanced", see ``DECISIONS``)."""
+        return self._decide(self.predict_log_proba(x), decision)
 
-    def score_bits(self, x: Any, y: Any) -> tuple[float, float]:
-        """(mean cross-entropy in bits, balanced accuracy) on labelled rows.
+    def _decide(self, log_p: np.ndarray, decision: str) -> np.ndarray:
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
+        if decision == "balanced":
+            log_p = log_p - np.log(self.class_prior_)
+        return self.classes_[np.argmax(log_p, axis=1)]
+
+    def score_bits(self, x: Any, y: Any, decision: str = "argmax") -> tuple[float, float]:
+        """(mean cross-entropy in bits, balanced accuracy of ``predict(x, decision)``) on labelled rows.
 
         Raises:
-            ValueError: if ``y`` holds a class never seen in training (its probability would be 0).
+            ValueError: if ``y`` holds a class never seen in training (its probability would be 0), or for
+                an unknown ``decision``.
         """
         y = as_codes(y, "y")
         unseen = np.setdiff1d(np.unique(y), self.classes_)
@@ -186,7 +202,7 @@ class LogisticProbe:
         log_p = self.predict_log_proba(x)
         idx = np.searchsorted(self.classes_, y)
         ce_bits = float(-log_p[np.arange(len(y)), idx].mean()) * NATS_TO_BITS
-        return ce_bits, balanced_accuracy(y, self.classes_[np.argmax(log_p, axis=1)])
+        return ce_bits, balanced_accuracy(y, self._decide(log_p, decision))
 
 
 def stratified_split(
@@ -245,6 +261,7 @@ def select_C(
     max_iter: int,
     tol: float,
     patience: int | None = 2,
+    decision: str = "argmax",
 ) -> tuple[float, dict[float, float], np.ndarray]:
     """Pick C on a stratified hold-out of (x, y): fit on the rest along the increasing C path (warm starts).
 
@@ -253,8 +270,8 @@ def select_C(
     and the most overfitted). ``patience=None`` fits the whole grid.
 
     Returns (best C, {C: score} for the C values fitted, the best fit's parameters for a warm start). The
-    score is the hold-out cross-entropy in bits (lower is better) or balanced accuracy (higher is better);
-    ties go to the smaller C.
+    score is the hold-out cross-entropy in bits (lower is better) or balanced accuracy (higher is better,
+    predictions by ``decision``); ties go to the smaller C.
     """
     fit_idx, val_idx = stratified_split(y, holdout_fraction, rng)
     if len(val_idx) == 0:
@@ -266,7 +283,7 @@ def select_C(
             break
         probe = LogisticProbe(c, max_iter=max_iter, tol=tol).fit(x[fit_idx], y[fit_idx], init=init)
         init = probe.params_
-        ce, acc = probe.score_bits(x[val_idx], y[val_idx])
+        ce, acc = probe.score_bits(x[val_idx], y[val_idx], decision)
         path[c] = ce if selection == "cross_entropy" else acc
         loss = ce if selection == "cross_entropy" else -acc
         if loss < best_score:
@@ -290,6 +307,7 @@ def probe_term(
     max_iter: int = 500,
     tol: float = 1e-5,
     patience: int | None = 2,
+    decision: str = "argmax",
 ) -> ProbeScore:
     """Fit a linear probe of one label on training rows and score it on test rows.
 
@@ -307,6 +325,8 @@ def probe_term(
         seed: seed of the hold-out split (an int or a ``numpy.random.Generator``).
         max_iter, tol: L-BFGS settings.
         patience: stop the C path after this many successive worse C values (None: whole grid).
+        decision: how predictions are made for balanced accuracy, "argmax" or "balanced" (``DECISIONS``);
+            ``bits`` does not depend on it.
 
     Returns:
         A ``ProbeScore``. With a single class in the training rows (a constant label) nothing can be
@@ -314,6 +334,8 @@ def probe_term(
     """
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience must be a positive int or None, got {patience!r}")
     if not Cs or any(isinstance(c, bool) or not c > 0 or not math.isfinite(c) for c in Cs):
@@ -338,8 +360,8 @@ def probe_term(
         return ProbeScore(h_test - ce, math.nan, h_test, ce, math.nan, n_test_classes, len(y_tr), len(y_te))
     best_c, path, init = select_C(
         x_tr, y_tr, Cs=Cs, holdout_fraction=holdout_fraction, selection=selection, rng=rng,
-        max_iter=max_iter, tol=tol, patience=patience,
+        max_iter=max_iter, tol=tol, patience=patience, decision=decision,
     )  # fmt: skip
     probe = LogisticProbe(best_c, max_iter=max_iter, tol=tol).fit(x_tr, y_tr, init=init)
-    ce, acc = probe.score_bits(x_te, y_te)
+    ce, acc = probe.score_bits(x_te, y_te, decision)
     return ProbeScore(h_test - ce, acc, h_test, ce, best_c, n_test_classes, len(y_tr), len(y_te), path)

@@ -46,7 +46,10 @@ from .config_io import (  # noqa: F401
 from .registry import check_params, check_value_type, signature_defaults, suggest
 from .types import TERMS
 
-AUGMENT_MODES: tuple[str, ...] = ("views", "generic")
+AUGMENT_MODES: tuple[str, ...] = ("views", "generic", "views+generic")
+#: The modes that draw the generator's exact views, and those that apply the generic augmentation.
+VIEWS_MODES: tuple[str, ...] = ("views", "views+generic")
+GENERIC_MODES: tuple[str, ...] = ("generic", "views+generic")
 VIEW_MODES: tuple[str, ...] = ("epoch", "batch")
 
 
@@ -63,8 +66,11 @@ class TrainSettings:
         weight_decay: AdamW weight decay; biases, norm parameters and 1-D parameters get none (spec 5).
         eval_every: probe the representation every this many epochs (epoch 0, the untrained model, and the
             last epoch are always probed; 0 = only those two).
-        augment: "views" (the generator's exact label-preserving views, default) or "generic"
-            (``interactions.augment``: ``VectorAugment`` for vectors, ``ImageAugment`` for images).
+        augment: "views" (the generator's exact label-preserving views, default), "generic"
+            (``interactions.augment``: ``VectorAugment`` for vectors, ``ImageAugment`` for images, applied to
+            the stored sample) or "views+generic" (the generic augmentation applied to each exact view: e.g.
+            colour jitter and grayscale on re-rendered Trifeature images, which stops colour from being a
+            shortcut that identifies a view without its texture).
         augment_params: keyword arguments of the generic augmentation (checked against its signature).
         views_per: "epoch" draws each view of the whole pre-training sample in one generator call per epoch
             (fast for small vectors); "batch" draws them per batch (bounded memory for large images).
@@ -288,18 +294,20 @@ def _resolve_train(cfg: Mapping[str, Any], gen: Any) -> TrainSettings:
     section = dict(cfg.get("train", {}))
     check_params(TrainSettings, section, "[train]", prefix="train")
     settings = TrainSettings(**_plain(section))
-    if settings.augment == "views" and not callable(getattr(gen, "views", None)):
+    if settings.augment in VIEWS_MODES and not callable(getattr(gen, "views", None)):
         raise ValueError(
-            f"train.augment = 'views' needs a generator with a views() method; {gen.name!r} has none "
-            "(use train.augment = 'generic')"
+            f"train.augment = {settings.augment!r} needs a generator with a views() method; "
+            f"{gen.name!r} has none (use train.augment = 'generic')"
         )
-    if settings.augment == "generic":
+    if settings.augment in GENERIC_MODES:
         from .augment import ImageAugment, VectorAugment
 
         cls = ImageAugment if len(gen.shapes[0]) > 1 else VectorAugment
         check_params(cls.__init__, settings.augment_params, cls.__name__, prefix="train.augment_params")
     elif settings.augment_params:
-        raise ValueError("train.augment_params is only used with train.augment = 'generic'")
+        raise ValueError(
+            "train.augment_params is only used with train.augment = 'generic' or 'views+generic'"
+        )
     return settings
 
 

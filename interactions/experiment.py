@@ -45,7 +45,7 @@ import torch
 
 from . import config as config_mod
 from .atomic import DamagedFileError, DirectoryBusyError, atomic_write_text, is_sealed, seal
-from .config import Experiment
+from .config import GENERIC_MODES, Experiment
 from .devices import environment, resolve_device
 from .training import (
     Batches,
@@ -551,7 +551,7 @@ def build(exp: Experiment, dev: torch.device) -> Parts:
     model = build_model(spec.cls.architecture, gen.shapes, **exp.model).to(dev)
     objective = spec.cls(model.dims, **spec.params).to(dev)
     trainer = Trainer(model, objective, settings, dev, seed=seeds.init)
-    augmenters = _generic_augmenters(settings, gen) if settings.augment == "generic" else None
+    augmenters = _generic_augmenters(settings, gen) if settings.augment in GENERIC_MODES else None
     batches = Batches(gen, pretrain, settings, spec.cls.n_views, seeds, dev, augmenters)
     return Parts(gen, unbiased, seeds, model, objective, trainer, batches, eval_samples)
 

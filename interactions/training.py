@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .atomic import DamagedFileError, atomic_write
-from .config import TrainSettings
+from .config import GENERIC_MODES, VIEWS_MODES, TrainSettings
 from .types import TERMS, BimodalSample
 
 _NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
@@ -83,6 +83,7 @@ class Batches:
     from (augment seed, epoch, k) when drawn per epoch, or (augment seed, epoch, step, k) per batch.
     ``augment = "generic"``: view k is ``augment(x, torch_generator)`` of the stored sample, per modality,
     with one torch generator per epoch seeded from (augment seed, epoch).
+    ``augment = "views+generic"``: view k is the generic augmentation of the exact view k (same seeds).
 
     Args:
         generator: the pre-training generator (its ``views``).
@@ -91,7 +92,8 @@ class Batches:
         n_views: views per sample the objective needs.
         seeds: the run's seeds.
         device: where batches live.
-        augmenters: the two generic augmentations (one per modality), for ``augment = "generic"``.
+        augmenters: the two generic augmentations (one per modality), for ``augment = "generic"`` and
+            ``"views+generic"``.
     """
 
     def __init__(
@@ -132,10 +134,10 @@ class Batches:
         order = self.order(epoch)
         size = self.settings.batch_size
         whole = None
-        if self.settings.augment == "views" and self.settings.views_per == "epoch":
+        if self.settings.augment in VIEWS_MODES and self.settings.views_per == "epoch":
             whole = self._draw(self.sample, epoch)
         torch_gen = None
-        if self.settings.augment == "generic":
+        if self.settings.augment in GENERIC_MODES:
             torch_gen = torch.Generator(device=self.device)
             torch_gen.manual_seed(derive(self.seeds.augment, epoch))
         for step in range(self.steps):
@@ -149,9 +151,11 @@ class Batches:
                     (as_input(a), as_input(b)) for a, b in self._draw(self.sample.subset(idx_np), epoch, step)
                 ]
             else:
-                aug1, aug2 = self.augmenters  # type: ignore[misc]
                 x1, x2 = as_input(self.x[0][idx]), as_input(self.x[1][idx])
-                views = [(aug1(x1, torch_gen), aug2(x2, torch_gen)) for _ in range(self.n_views)]
+                views = [(x1, x2)] * self.n_views
+            if torch_gen is not None:
+                aug1, aug2 = self.augmenters  # type: ignore[misc]
+                views = [(aug1(a, torch_gen), aug2(b, torch_gen)) for a, b in views]
             yield views, targets
 
 

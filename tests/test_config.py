@@ -162,6 +162,11 @@ def test_generic_augment_params_are_checked():
     assert exp.train.augment == "generic" and exp.config["train"]["augment"] == "generic"
     with pytest.raises(ValueError, match=r"unknown key 'train.augment_params.nois'"):
         C.resolve(TINY, ["train.augment=generic", "train.augment_params={nois = 0.1}"])
+    jitter = ['train.augment="views+generic"', "train.augment_params={blur_prob = 0.0}"]
+    both = C.resolve("trifeature_cpu", jitter)
+    assert both.train.augment == "views+generic" and both.train.augment_params == {"blur_prob": 0.0}
+    with pytest.raises(ValueError, match=r"unknown key 'train.augment_params.blur'"):
+        C.resolve("trifeature_cpu", ['train.augment="views+generic"', "train.augment_params={blur = 0.0}"])
 
 
 def test_generator_value_errors_are_prefixed():

@@ -202,6 +202,28 @@ def test_batches_are_a_seeded_permutation_without_the_incomplete_last_batch():
         assert not torch.equal(views[0][0], views[1][0])  # two independent views
 
 
+def test_views_plus_generic_is_the_generic_augmentation_of_each_exact_view():
+    import generators
+    from interactions.augment import ImageAugment
+
+    gen = generators.make("trifeature", image_size=40)
+    sample = gen.sample(16, seed=0)
+    seeds, cpu = training.Seeds.from_seed(0), torch.device("cpu")
+    params = {"crop_scale": (1.0, 1.0), "crop_ratio": (1.0, 1.0), "blur_prob": 0.0}
+    aug = ImageAugment(**params)
+    both = TrainSettings(n_train=16, batch_size=8, augment="views+generic", augment_params=params)
+    plain = TrainSettings(n_train=16, batch_size=8, augment="views")
+    mixed = training.Batches(gen, sample, both, 2, seeds, cpu, (aug, aug))
+    exact = training.Batches(gen, sample, plain, 2, seeds, cpu)
+    for (views, _), (raw, _) in zip(mixed.epoch(1), exact.epoch(1)):
+        torch_gen = torch.Generator().manual_seed(training.derive(seeds.augment, 1))
+        expected = [(aug(a, torch_gen), aug(b, torch_gen)) for a, b in raw]
+        for (a, b), (ea, eb), (ra, _) in zip(views, expected, raw):
+            assert torch.equal(a, ea) and torch.equal(b, eb)
+            assert not torch.equal(a, ra)  # the colour jitter did change the exact view
+        break  # the torch generator is per epoch: only the first step restarts it
+
+
 TINY_TRIFEATURE = {
     "name": "tiny-trifeature",
     "seed": 0,

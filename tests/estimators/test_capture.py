@@ -125,6 +125,36 @@ def test_selected_C_is_the_best_on_the_holdout_path():
     assert acc.C == max(acc.path, key=acc.path.get)
 
 
+def test_balanced_decision_is_the_prior_corrected_argmax_and_leaves_bits_alone():
+    # A rare positive class (10 %) shifted by one standard deviation along one feature: the posterior of a
+    # positive row rarely reaches 1/2, so "argmax" predicts almost only the majority class, while the
+    # balanced rule (argmax of q(k | z) / pi_k) thresholds the posterior at pi_1 = 0.1.
+    rng = np.random.default_rng(21)
+    y = (rng.random(4000) < 0.1).astype(np.int64)
+    x = rng.normal(size=(4000, 2)) + y[:, None] * np.array([1.0, 0.0])
+    probe = LogisticProbe(1.0).fit(x[:3000], y[:3000])
+    prior = np.bincount(y[:3000]) / 3000
+    assert np.array_equal(probe.class_prior_, prior)
+    naive = probe.classes_[np.argmax(probe.predict_proba(x[3000:]) / prior, axis=1)]
+    assert np.array_equal(probe.predict(x[3000:], "balanced"), naive)
+    plain = probe_term(x[:3000], y[:3000], x[3000:], y[3000:], seed=0)
+    fair = probe_term(x[:3000], y[:3000], x[3000:], y[3000:], seed=0, decision="balanced")
+    assert fair.bits == plain.bits and fair.C == plain.C  # the fit and its information bound do not change
+    assert plain.balanced_accuracy < 0.55  # argmax: nearly always "negative"
+    # Analytic truth: balanced accuracy weighs both classes equally, so its Bayes rule is the threshold
+    # halfway between the two unit Gaussians (x_0 > 1/2), with mean recall Phi(1/2) = 0.691.
+    assert fair.balanced_accuracy == pytest.approx(0.691, abs=0.04)
+    # Balanced classes: the two rules agree row for row.
+    yb = np.arange(600) % 3
+    xb = one_hot(yb, 3) + 1.5 * rng.normal(size=(600, 3))
+    fit = LogisticProbe(1.0).fit(xb, yb)
+    assert np.array_equal(fit.predict(xb), fit.predict(xb, "balanced"))
+    with pytest.raises(ValueError, match="decision"):
+        probe_term(x, y, x, y, decision="prior")
+    with pytest.raises(ValueError, match="decision"):
+        fit.predict(xb, "bayes")
+
+
 def test_same_inputs_give_the_same_numbers_and_the_seed_matters():
     n = 600
     labels = uniform_labels(n, (2, 3, 2, 4), seed=8)

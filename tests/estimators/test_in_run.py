@@ -87,6 +87,8 @@ def test_probe_estimator_is_capture():
         (Probe, {"Cz": [1.0]}, ValueError, r"unknown key 'probe.Cz' \(did you mean 'Cs'\?\)"),
         (Probe, {"max_iter": 1.5}, TypeError, r"probe.max_iter must be int"),
         (Probe, {"seed": 1}, ValueError, r"unknown key 'probe.seed'"),
+        (Probe, {"decision": "bayes"}, ValueError, r"probe.decision must be one of .*got 'bayes'"),
+        (Probe, {"selection": "acc"}, ValueError, r"probe.selection must be one of"),
         (RepresentationPID, {"measure": "brojaa"}, ValueError, r"unknown PID measure 'brojaa'"),
         (RepresentationPID, {"terms": ["synergi"]}, ValueError, r"terms must be"),
         (KSG, {"k": 0}, ValueError, r"k must be an int >= 1"),

@@ -1,0 +1,89 @@
+"""``benchmarks/trifeature_cpu_targets.py``: issue 11's CPU contrasts judged on a results table (fabricated
+values with known medians, so every pass and fail is decided by the numbers written here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interactions.types import RESULT_COLUMNS
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "trifeature_cpu_targets.py"
+spec = importlib.util.spec_from_file_location("trifeature_cpu_targets", SCRIPT)
+targets = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = targets  # its dataclass looks its module up
+spec.loader.exec_module(targets)
+
+#: Final-epoch balanced accuracies (%) per (objective, bias): shape, texture_1, texture_2, synergy.
+PASSING = {
+    ("cross", 0.0): (99.0, 20.0, 22.0, 50.0),
+    ("cross", 1.0): (99.0, 90.0, 20.0, 50.5),
+    ("cross_self", 0.0): (98.0, 61.0, 63.0, 50.0),
+    ("cross_self", 1.0): (98.0, 92.0, 40.0, 51.0),
+    ("comm", 0.0): (99.0, 70.0, 66.0, 50.0),
+    ("comm", 1.0): (99.0, 93.0, 70.0, 68.0),
+}
+FLOOR = (30.0, 18.0, 17.0, 50.0)  # epoch 0 of every run
+
+
+def _table(values: dict, seeds=(42, 43, 44), jitter=(0.0, 1.0, -1.0)) -> pd.DataFrame:
+    rows = []
+    for (objective, bias), accs in values.items():
+        for seed, shift in zip(seeds, jitter):
+            run_id = f"{objective}-{bias}-{seed}"
+            for epoch, row in ((0, FLOOR), (16, tuple(a + shift for a in accs))):
+                for term, acc in zip(("redundancy", "unique_1", "unique_2", "synergy"), row):
+                    rows.append({c: np.nan for c in RESULT_COLUMNS} | dict(
+                        run_id=run_id, status="finished", error="", generator="trifeature",
+                        objective=objective, seed=seed, epoch=epoch, term=term, estimator="probe",
+                        balanced_accuracy=acc / 100, **{"generator.params.bias": bias}))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_every_target_met_on_a_table_that_meets_them(tmp_path, capsys):
+    table = _table(PASSING)
+    judged = targets.check_targets(targets.seed_values(table))
+    assert len(judged) == 9 and judged["met"].all()
+    comm_syn = judged[(judged["objective"] == "comm") & (judged["target"] == "synergy >= 65")].iloc[0]
+    assert comm_syn["median"] == pytest.approx(68.0) and comm_syn["seeds"] == "68.0 69.0 67.0"
+    cross_tex = judged[judged["target"] == "texture <= floor + 5"].iloc[0]
+    assert cross_tex["median"] == pytest.approx(21.0) and cross_tex["floor"] == pytest.approx(17.5)
+    assert cross_tex["excess"] == pytest.approx(3.5) and cross_tex["holds_in"] == "3/3"
+    table.to_csv(tmp_path / "results.csv", index=False)
+    assert targets.main([str(tmp_path)]) == 0
+    assert "9 of 9 targets met" in capsys.readouterr().out
+
+
+def test_a_missed_target_and_a_missing_run_fail(tmp_path, capsys):
+    low = dict(PASSING)
+    low[("cross_self", 0.0)] = (98.0, 40.0, 41.0, 50.0)  # texture 40.5 < 60
+    low[("cross", 0.0)] = (99.0, 24.0, 22.0, 50.0)  # texture 23 > floor 17.5 + 5
+    judged = targets.check_targets(targets.seed_values(_table(low))).set_index(["objective", "target"])
+    assert not judged.loc[("cross_self", "texture >= 60"), "met"]
+    assert not judged.loc[("cross", "texture <= floor + 5"), "met"]
+    assert judged.loc[("cross", "texture <= floor + 5"), "holds_in"] == "1/3"  # only the -1 seed: 22 <= 22.5
+    # the floor target is judged on each seed's own excess (5.4, 4.6, 7.6 here), not on median - median
+    floors = pd.DataFrame({"objective": "cross", "bias": 0.0, "seed": [1, 2, 3], "quantity": "texture",
+                           "value": [26.7, 26.75, 29.55], "floor": [21.3, 22.15, 21.95]})  # fmt: skip
+    one = targets.check_targets(floors, (targets.Target("cross", "texture", 0.0, "<= floor +", 5.0),)).iloc[0]
+    assert one["median"] - one["floor"] == pytest.approx(4.8)  # would pass on medians alone
+    assert one["excess"] == pytest.approx(5.4) and not one["met"] and one["holds_in"] == "1/3"
+    assert judged["met"].sum() == 7
+    missing = {k: v for k, v in PASSING.items() if k != ("comm", 1.0)}
+    table = _table(missing)
+    judged = targets.check_targets(targets.seed_values(table)).set_index(["objective", "target"])
+    comm_syn = judged.loc[("comm", "synergy >= 65")]
+    assert not comm_syn["met"] and comm_syn["holds_in"] == "0/0"
+    table.to_csv(tmp_path / "results.csv", index=False)
+    assert targets.main([str(tmp_path)]) == 1
+    assert "8 of 9 targets met" in capsys.readouterr().out
+
+
+def test_a_table_without_the_bias_column_is_refused():
+    with pytest.raises(ValueError, match="generator.params.bias"):
+        targets.seed_values(_table(PASSING).drop(columns="generator.params.bias"))
