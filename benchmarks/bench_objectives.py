@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from interactions.sweep import copy_finished_runs, sweep  # noqa: E402
+from interactions.sweep import format_summary, sweep  # noqa: E402
 from reports.summary import markdown_table  # noqa: E402
 from reports.verdicts import DEFAULT_THRESHOLD, verdict_legend, verdict_table, wide_verdicts  # noqa: E402
 
@@ -60,15 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     grid = {"objective.name": args.objectives.split(","), "generator.params.bias": [0.0, args.bias]}
     params = {k: v for k, v in TARGETS.items() if k in grid["objective.name"]}
     out = Path(args.out)
-    common = dict(overrides=args.set, objective_params=params, out=out)
-    planned = sweep("xor", grid, args.seeds, dry_run=True, **common)
-    for source in args.reuse:
-        print(f"reused {copy_finished_runs(planned['run_id'], source, out)} finished runs of {source}")
-    start = time.perf_counter()
-    table = sweep("xor", grid, args.seeds, workers=args.workers, **common)
+    table = sweep("xor", grid, args.seeds, overrides=args.set, objective_params=params, out=out,
+                  workers=args.workers, reuse=args.reuse)  # fmt: skip
     summary = table.attrs["summary"]
-    print(f"{summary['planned']} runs ({summary['trained']} trained, {summary['reused']} reused, "
-          f"{summary['failed']} failed) in {time.perf_counter() - start:.0f} s")  # fmt: skip
+    print(format_summary(summary))
     verdicts = verdict_table(table, threshold=args.threshold, expectations=EXPECTATIONS)
     verdicts.drop(columns="values").to_csv(out / "verdicts.csv", index=False)
     print("The paper's protocols (synergy from biased pre-training, the other terms from unbiased):\n")

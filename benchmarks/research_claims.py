@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from interactions.sweep import copy_finished_runs, parse_seeds, sweep  # noqa: E402
+from interactions.sweep import format_summary, parse_seeds, sweep  # noqa: E402
 from reports.verdicts import (  # noqa: E402
     BIAS_KEY,
     DEFAULT_THRESHOLD,
@@ -181,16 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--bias must be in (0, 1], got {args.bias}")
     out = Path(args.out)
     grid = {"objective.name": list(OBJECTIVES), BIAS_KEY: [0.0, args.bias]}
-    common = dict(overrides=args.set, objective_params=TARGETS, out=out)
-    planned = sweep(args.config, grid, seeds, dry_run=True, **common)
-    print(f"{len(planned)} runs of config {args.config!r} (seeds {seeds}, bias {args.bias}) into {out}")
-    for source in args.reuse:
-        print(f"reused {copy_finished_runs(planned['run_id'], source, out)} finished runs of {source}")
-    start = time.perf_counter()
-    table = sweep(args.config, grid, seeds, workers=args.workers, **common)
+    print(f"config {args.config!r}, seeds {seeds}, bias {args.bias}, into {out}")
+    table = sweep(args.config, grid, seeds, overrides=args.set, objective_params=TARGETS, out=out,
+                  workers=args.workers, reuse=args.reuse)  # fmt: skip
     summary = table.attrs["summary"]
-    print(f"{summary['planned']} runs ({summary['trained']} trained, {summary['reused']} reused, "
-          f"{summary['failed']} failed) in {time.perf_counter() - start:.0f} s\n")  # fmt: skip
+    print(format_summary(summary) + "\n")
     final = protocol_table(table)
     cells, claims = report(final, args.threshold)
     final.to_csv(out / "final.csv", index=False)

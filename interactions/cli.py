@@ -128,7 +128,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import parse_grid, parse_seeds, sweep
+    from .sweep import format_summary, parse_grid, parse_seeds, sweep
 
     # without --grid, CONFIG is a sweep definition (interactions/configs/sweeps or a TOML path)
     grid = parse_grid(args.grid) if args.grid else None
@@ -156,13 +156,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             f"failed run {run_id}: {line} (traceback in {Path(args.out) / 'runs' / run_id / 'error.txt'})",
             file=sys.stderr,
         )
-    stopped = f", {summary['not_run']} not run (--fail-fast)" if summary.get("not_run") else ""
-    _say(
-        args,
-        f"sweep: {summary.get('planned', 0)} runs: {summary.get('trained', 0)} trained, "
-        f"{summary.get('reused', 0)} reused, {summary.get('failed', 0)} failed{stopped} in "
-        f"{summary.get('elapsed_s', 0.0):.1f} s",
-    )
+    _say(args, f"sweep: {format_summary(summary)}")
     print(f"{len(table)} rows written to {args.out}")
     return 1 if failures or summary.get("not_run") else 0
 

@@ -249,6 +249,7 @@ def sweep(
     objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     fail_fast: bool = False,
     dry_run: bool = False,
+    reuse: Sequence[str | os.PathLike[str]] = (),
 ) -> pd.DataFrame:
     """Run every grid assignment x seed, resumably, and return the tidy results table.
 
@@ -277,12 +278,15 @@ def sweep(
         dry_run: plan only: return the planned runs (``run_id``, ``seed``, ``generator``, ``objective``,
             grid columns and ``state``: "finished", "interrupted", "failed" or "new") without training or
             writing anything.
+        reuse: other sweep directories whose finished runs with the same run ids (the same whole config)
+            are copied into ``out`` before any run starts (``copy_finished_runs``); they count as reused.
 
     Returns:
         The results table of the planned runs done so far (``RESULT_COLUMNS`` + grid-key columns), in plan
         order; ``table.attrs["summary"]`` counts them: ``planned``, ``trained`` (this call), ``reused``
         (finished before), ``failed`` (with ``failures``: run id -> first error line), ``not_run`` (after
-        a fail-fast stop) and ``elapsed_s``.
+        a fail-fast stop), ``copied`` (source directory -> runs copied from it) and ``elapsed_s``;
+        ``format_summary`` prints it.
 
     Raises:
         ValueError: bad grid, seeds, workers or backend, or a planned config that does not resolve (named
@@ -318,10 +322,24 @@ def sweep(
         run_fn = _with_registrations(run_fn, runs)
     with sweep_lock(out):
         (out / "runs").mkdir(parents=True, exist_ok=True)
+        copied = {str(source): copy_finished_runs([r.run_id for r in runs], source, out) for source in reuse}
         write_manifest(out, config, grid, seeds, overrides, runs)
-        return _execute(
+        table = _execute(
             run_fn, config, runs, list(grid), out, workers, backend, progress, resources, fail_fast, started
         )
+        table.attrs["summary"]["copied"] = copied
+        return table
+
+
+def format_summary(summary: Mapping[str, Any]) -> str:
+    """One line for a sweep's ``table.attrs["summary"]``: runs trained, reused (copied), failed, time."""
+    copied = sum(summary.get("copied", {}).values())
+    reused = f"{summary.get('reused', 0)} reused" + (f" ({copied} copied)" if copied else "")
+    stopped = f", {summary['not_run']} not run (fail-fast)" if summary.get("not_run") else ""
+    return (
+        f"{summary.get('planned', 0)} runs: {summary.get('trained', 0)} trained, {reused}, "
+        f"{summary.get('failed', 0)} failed{stopped} in {summary.get('elapsed_s', 0.0):.1f} s"
+    )
 
 
 def _execute(run_fn, config, runs, grid_keys, out, workers, backend, progress, resources, fail_fast, started):

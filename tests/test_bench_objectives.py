@@ -26,7 +26,7 @@ def _args(out: Path, *more: str) -> list[str]:
 def test_verdicts_of_both_protocols_and_reuse_of_identical_runs(tmp_path, capsys):
     assert bench_objectives.main(_args(tmp_path / "a")) == 0
     first = capsys.readouterr().out
-    assert "8 runs (8 trained, 0 reused, 0 failed)" in first
+    assert "8 runs: 8 trained, 0 reused, 0 failed" in first
     verdicts = pd.read_csv(tmp_path / "a" / "verdicts.csv")
     assert set(verdicts["objective"]) == {"comm", "synib"} and set(verdicts["n"]) == {2}
     # synergy is read from the biased runs, the other terms from the unbiased ones (the paper's protocols)
@@ -37,7 +37,7 @@ def test_verdicts_of_both_protocols_and_reuse_of_identical_runs(tmp_path, capsys
 
     assert bench_objectives.main(_args(tmp_path / "b", "--reuse", str(tmp_path / "a"))) == 0
     second = capsys.readouterr().out
-    assert "reused 8 finished runs" in second and "8 runs (0 trained, 8 reused, 0 failed)" in second
+    assert "8 runs: 0 trained, 8 reused (8 copied), 0 failed" in second
     same = pd.read_csv(tmp_path / "b" / "verdicts.csv")
     pd.testing.assert_frame_equal(same, verdicts)
 

@@ -15,6 +15,7 @@ import pytest
 
 from interactions.sweep import (
     RESULT_COLUMNS,
+    format_summary,
     load_sweep,
     parse_grid,
     parse_seeds,
@@ -140,6 +141,23 @@ def test_sweep_writes_tidy_table(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), table)
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == sorted(table["run_id"].unique())
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_reuse_copies_the_same_runs_from_another_sweep_and_the_summary_says_so(tmp_path):
+    first = _sweep(tmp_path / "a", run_fn=fake_run)
+    assert format_summary(first.attrs["summary"]).startswith("8 runs: 8 trained, 0 reused, 0 failed in ")
+    (tmp_path / "a" / "runs" / first["run_id"].iloc[0] / "result.json").unlink()  # one run not finished
+    second = _sweep(tmp_path / "b", run_fn=fake_run, reuse=[tmp_path / "a"])
+    summary = second.attrs["summary"]
+    assert summary["copied"] == {str(tmp_path / "a"): 7}
+    assert (summary["trained"], summary["reused"]) == (1, 7)
+    assert format_summary(summary).startswith("8 runs: 1 trained, 7 reused (7 copied), 0 failed in ")
+    keys = ["run_id", "epoch", "term"]
+    pd.testing.assert_frame_equal(
+        second.sort_values(keys).reset_index(drop=True), first.sort_values(keys).reset_index(drop=True)
+    )
+    dry = _sweep(tmp_path / "c", run_fn=fake_run, reuse=[tmp_path / "a"], dry_run=True)
+    assert set(dry["state"]) == {"new"} and not (tmp_path / "c").exists()  # a dry run copies nothing
 
 
 def test_interrupted_sweep_resumes_to_the_same_table(tmp_path):
