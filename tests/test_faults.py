@@ -305,6 +305,7 @@ def test_sweep_writes_losses_and_a_summary(tmp_path):
         "failures": {},
         "not_run": 0,
         "elapsed_s": 0,
+        "copied": {},
     }
     again = _sweep(tmp_path)
     assert again.attrs["summary"]["reused"] == 4 and again.attrs["summary"]["trained"] == 0
