@@ -30,7 +30,7 @@ import numpy as np
 from interactions.registry import check_params
 from interactions.types import PROBE, TERMS, BimodalSample, Representation
 
-from .probe import DECISIONS, SELECTIONS
+from .probe import DECISIONS, SELECTIONS, check_choice
 
 #: Arguments of ``capture`` that the run supplies itself (not settable in ``[probe]``).
 PROBE_RESERVED: tuple[str, ...] = ("z", "sample", "z_test", "sample_test", "seed")
@@ -74,8 +74,8 @@ class Probe:
         if "terms" in options:
             options["terms"] = list(_check_terms(options["terms"], "probe"))
         for key, allowed in (("selection", SELECTIONS), ("decision", DECISIONS)):
-            if key in options and options[key] not in allowed:
-                raise ValueError(f"probe.{key} must be one of {allowed}, got {options[key]!r}")
+            if key in options:
+                check_choice(f"probe.{key}", options[key], allowed)
         self.options = dict(options)
 
     def params(self) -> dict[str, Any]:

@@ -42,6 +42,12 @@ SELECTIONS: tuple[str, ...] = ("cross_entropy", "balanced_accuracy")
 DECISIONS: tuple[str, ...] = ("argmax", "balanced")
 
 
+def check_choice(name: str, value: Any, allowed: Sequence[str]) -> None:
+    """Raise a ``ValueError`` naming ``name`` unless ``value`` is one of ``allowed`` (``SELECTIONS``, ...)."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {tuple(allowed)}, got {value!r}")
+
+
 def as_features(z: Any, name: str = "z") -> np.ndarray:
     """Validate a feature matrix and return it as float64 numpy, shape (n, D).
 
@@ -179,8 +185,7 @@ class LogisticProbe:
         return self._decide(self.predict_log_proba(x), decision)
 
     def _decide(self, log_p: np.ndarray, decision: str) -> np.ndarray:
-        if decision not in DECISIONS:
-            raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
+        check_choice("decision", decision, DECISIONS)
         if decision == "balanced":
             log_p = log_p - np.log(self.class_prior_)
         return self.classes_[np.argmax(log_p, axis=1)]
@@ -332,10 +337,8 @@ def probe_term(
         A ``ProbeScore``. With a single class in the training rows (a constant label) nothing can be
         learned: bits is 0, balanced accuracy NaN and C NaN.
     """
-    if selection not in SELECTIONS:
-        raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
-    if decision not in DECISIONS:
-        raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
+    check_choice("selection", selection, SELECTIONS)
+    check_choice("decision", decision, DECISIONS)
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience must be a positive int or None, got {patience!r}")
     if not Cs or any(isinstance(c, bool) or not c > 0 or not math.isfinite(c) for c in Cs):
