@@ -47,12 +47,12 @@ class Target:
     kind: str
     value: float
 
-    def holds(self, measured: float, floor: float) -> bool:
-        """Whether one seed's value (and its own floor) meets the target."""
-        return self.met(measured - floor if self.kind == "<= floor +" else measured)
+    def statistic(self, measured: float, floor: float) -> float:
+        """What the target bounds for one seed: its value, or (floor target) its excess over its floor."""
+        return measured - floor if self.kind == "<= floor +" else measured
 
     def met(self, statistic: float) -> bool:
-        """Whether a statistic meets the target: the value itself, or its excess over the floor."""
+        """Whether a ``statistic`` (one seed's, or the median over seeds) meets the target."""
         return statistic >= self.value if self.kind == ">=" else statistic <= self.value
 
     def label(self) -> str:
@@ -114,12 +114,12 @@ def check_targets(values: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -
         median = float(np.median(seeds)) if len(seeds) else np.nan
         floor = float(np.median(floors)) if len(floors) else np.nan
         excess = float(np.median(seeds - floors)) if len(seeds) else np.nan
-        k = sum(t.holds(v, f) for v, f in zip(seeds, floors))
-        statistic = excess if t.kind == "<= floor +" else median
+        stats = [t.statistic(v, f) for v, f in zip(seeds, floors)]
+        k = sum(t.met(s) for s in stats)
         rows.append(dict(objective=t.objective, bias=t.bias, target=t.label(),
                          seeds=" ".join(f"{v:.1f}" for v in seeds), median=median, floor=floor,
                          excess=excess, holds_in=f"{k}/{len(seeds)}",
-                         met=bool(len(seeds)) and t.met(statistic)))  # fmt: skip
+                         met=bool(stats) and t.met(float(np.median(stats)))))  # fmt: skip
     return pd.DataFrame(rows)
 
 
