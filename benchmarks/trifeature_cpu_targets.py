@@ -1,7 +1,7 @@
 """Check a finished ``trifeature_cpu`` sweep against the paper's Trifeature contrasts at CPU size.
 
     interactions sweep trifeature_cpu --workers 2 --out results/trifeature_cpu
-    python benchmarks/trifeature_cpu_targets.py results/trifeature_cpu
+    python benchmarks/trifeature_cpu_targets.py results/trifeature_cpu [more sweep directories ...]
 
 The contrasts are those of the CoMM paper's Trifeature figure (Dufumier et al., ICLR 2025; spec 6.1), as
 balanced accuracy (%) of the linear probe at each run's final epoch, on unbiased test pairs:
@@ -14,8 +14,9 @@ balanced accuracy (%) of the linear probe at each run's final epoch, on unbiased
 "Texture" is the mean of the texture_1 and texture_2 probes of a seed (spec 4.3 asks for both and their
 mean; each is printed too). A target is **met** when the median over seeds meets it (for the floor target:
 the median of each seed's excess over its own floor); the table also says in how many seeds it holds,
-because with 3 seeds a median is a weak statement. Exit status 1 when a target is
-not met or a run it needs is missing or failed, 0 otherwise.
+because with 3 seeds a median is a weak statement. Several directories are read as one table (a run found
+in more than one, by its run id, counts once), so extra seeds swept into another directory join the
+shipped sweep's. Exit status 1 when a target is not met or a run it needs is missing or failed, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -96,6 +97,23 @@ def seed_values(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["objective", "bias", "seed", "quantity", "value", "floor"])
 
 
+def combine_results(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """One results table from several sweeps'; a run (``run_id``) present in more than one is kept once.
+
+    Raises:
+        ValueError: no table given.
+    """
+    if not tables:
+        raise ValueError("give at least one results table")
+    seen: set[str] = set()
+    kept = []
+    for table in tables:
+        ids = set(table["run_id"].unique())
+        kept.append(table[~table["run_id"].isin(seen)])
+        seen |= ids
+    return pd.concat(kept, ignore_index=True)
+
+
 def check_targets(values: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -> pd.DataFrame:
     """Judge every target on the per-seed values of ``seed_values``.
 
@@ -125,9 +143,11 @@ def check_targets(values: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("results", help="a finished trifeature_cpu sweep directory (or its results table)")
+    parser.add_argument(
+        "results", nargs="+", help="finished trifeature_cpu sweep directories (or their results tables)"
+    )
     args = parser.parse_args(argv)
-    results = load_results(args.results)
+    results = combine_results([load_results(path) for path in args.results])
     failed = results.loc[results["status"] != "finished", "run_id"].unique()
     values = seed_values(results)
     detail = values.pivot_table(index=["objective", "bias", "quantity"], values=["value", "floor"],

@@ -87,3 +87,22 @@ def test_a_missed_target_and_a_missing_run_fail(tmp_path, capsys):
 def test_a_table_without_the_bias_column_is_refused():
     with pytest.raises(ValueError, match="generator.params.bias"):
         targets.seed_values(_table(PASSING).drop(columns="generator.params.bias"))
+
+
+def test_extra_seeds_from_another_directory_join_and_a_shared_run_counts_once(tmp_path, capsys):
+    shipped, extra = tmp_path / "shipped", tmp_path / "extra"
+    shipped.mkdir(), extra.mkdir()
+    _table(PASSING).to_csv(shipped / "results.csv", index=False)
+    more = {("cross", 0.0): PASSING[("cross", 0.0)]}  # seed 44 again (same run id) and two new seeds
+    _table(more, seeds=(44, 45, 46), jitter=(-1.0, 3.0, 2.0)).to_csv(extra / "results.csv", index=False)
+    tables = [targets.load_results(shipped), targets.load_results(extra)]
+    values = targets.seed_values(targets.combine_results(tables))
+    judged = targets.check_targets(values).set_index(["objective", "target"])
+    cross_tex = judged.loc[("cross", "texture <= floor + 5")]
+    assert cross_tex["seeds"] == "21.0 22.0 20.0 24.0 23.0" and cross_tex["holds_in"] == "3/5"
+    assert cross_tex["excess"] == pytest.approx(4.5) and cross_tex["met"]  # excesses 3.5 4.5 2.5 6.5 5.5
+    assert judged.loc[("comm", "texture >= 60"), "holds_in"] == "3/3"
+    assert targets.main([str(shipped), str(extra)]) == 0
+    assert "9 of 9 targets met" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="at least one"):
+        targets.combine_results([])
