@@ -30,7 +30,7 @@ import numpy as np
 from interactions.registry import check_params
 from interactions.types import PROBE, TERMS, BimodalSample, Representation
 
-from .probe import DECISIONS, SELECTIONS, check_choice
+from .probe import DECISIONS, PRECISIONS, SELECTIONS, check_choice
 
 #: Arguments of ``capture`` that the run supplies itself (not settable in ``[probe]``).
 PROBE_RESERVED: tuple[str, ...] = ("z", "sample", "z_test", "sample_test", "seed")
@@ -73,7 +73,7 @@ class Probe:
             raise ValueError("probe: n_train / n_test size the evaluation samples ([probe]), not the probe")
         if "terms" in options:
             options["terms"] = list(_check_terms(options["terms"], "probe"))
-        for key, allowed in (("selection", SELECTIONS), ("decision", DECISIONS)):
+        for key, allowed in (("selection", SELECTIONS), ("decision", DECISIONS), ("precision", PRECISIONS)):
             if key in options:
                 check_choice(f"probe.{key}", options[key], allowed)
         self.options = dict(options)

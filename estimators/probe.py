@@ -14,9 +14,16 @@ K classes) with sklearn's penalty convention, so one ``C`` means the same thing 
     minimise  (1/n) sum_i -ln softmax(x_i W + b)[y_i]  +  ||W||_F^2 / (2 C n),   b unpenalised.
 
 It is fitted in float64 with scipy's L-BFGS-B on an analytic gradient (no sklearn, no Python loop over
-rows); warm starts along the C path make the regularisation search cheap. CoMM's own probe (spec section 5)
-uses an unsquared ``||W||_2`` penalty without the 1/n; we use the standard squared penalty instead (spec
-section 7, item 12), which is smooth and matches sklearn, so the two can be cross-checked.
+rows); warm starts along the C path make the regularisation search cheap. With ``precision="float32"`` the
+two products with the feature matrix (logits and gradient), nearly all of a fit's time, run in float32
+(network features are float32 to begin with; CoMM's own torch probe is float32 throughout) while the
+optimiser, softmax and loss stay in float64: about 2x faster on large probes, e.g. 8,000 x 512 features.
+At the default ``tol`` it reaches the float64 optimum to about 1e-5 in probability; a much smaller ``tol``
+is out of reach of float32 gradients (the fit then stops where its line search does).
+
+CoMM's own probe (spec section 5) uses an unsquared ``||W||_2`` penalty without the 1/n; we use the standard
+squared penalty instead (spec section 7, item 12), which is smooth and matches sklearn, so the two can be
+cross-checked.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ SELECTIONS: tuple[str, ...] = ("cross_entropy", "balanced_accuracy")
 #: training frequency, argmax_k q(k | z) / pi_k, the Bayes rule for mean per-class recall (it differs from
 #: "argmax" only when the classes are imbalanced, e.g. Trifeature's synergy label with 10 % positives).
 DECISIONS: tuple[str, ...] = ("argmax", "balanced")
+#: Arithmetic of the feature-matrix products in a fit: "float64" (default) or "float32" (see above).
+PRECISIONS: tuple[str, ...] = ("float64", "float32")
 
 
 def check_choice(name: str, value: Any, allowed: Sequence[str]) -> None:
@@ -94,10 +103,14 @@ def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def _loss_and_grad(
     params: np.ndarray, x: np.ndarray, y: np.ndarray, n_classes: int, penalty: float
 ) -> tuple[float, np.ndarray]:
-    """Penalised mean cross-entropy (nats) and its gradient; params = [W.ravel() (D*K), b (K)]."""
+    """Penalised mean cross-entropy (nats) and its gradient; params = [W.ravel() (D*K), b (K)].
+
+    The products with ``x`` run in ``x``'s dtype (float64, or float32 for ``precision="float32"``); the
+    rest in float64.
+    """
     n, d = x.shape
     w = params[: d * n_classes].reshape(d, n_classes)
-    logits = x @ w + params[d * n_classes :]  # (n, K)
+    logits = (x @ w.astype(x.dtype, copy=False)).astype(np.float64, copy=False) + params[d * n_classes :]
     logits -= logits.max(axis=1, keepdims=True)
     log_norm = np.log(np.exp(logits).sum(axis=1))
     rows = np.arange(n)
@@ -105,7 +118,8 @@ def _loss_and_grad(
     resid = np.exp(logits - log_norm[:, None])  # softmax probabilities (n, K)
     resid[rows, y] -= 1.0
     resid /= n
-    grad = np.concatenate([(x.T @ resid + penalty * w).ravel(), resid.sum(axis=0)])
+    x_resid = (x.T @ resid.astype(x.dtype, copy=False)).astype(np.float64, copy=False)
+    grad = np.concatenate([(x_resid + penalty * w).ravel(), resid.sum(axis=0)])
     return loss, grad
 
 
@@ -122,6 +136,7 @@ class LogisticProbe:
         C: inverse regularisation strength, > 0 (sklearn convention, see the module docstring).
         max_iter: L-BFGS iteration cap.
         tol: L-BFGS projected-gradient tolerance (``gtol``); the relative loss tolerance is 1e-12.
+        precision: "float64" or "float32", the arithmetic of the products with the features (``PRECISIONS``).
 
     Attributes (after ``fit``):
         classes_: shape (K,), sorted class codes seen in training.
@@ -129,10 +144,14 @@ class LogisticProbe:
         coef_: shape (K, D); intercept_: shape (K,); n_iter_: iterations used.
     """
 
-    def __init__(self, C: float = 1.0, *, max_iter: int = 500, tol: float = 1e-5) -> None:
+    def __init__(
+        self, C: float = 1.0, *, max_iter: int = 500, tol: float = 1e-5, precision: str = "float64"
+    ) -> None:
+        check_choice("precision", precision, PRECISIONS)
         self.C = C
         self.max_iter = max_iter
         self.tol = tol
+        self.precision = precision
 
     def fit(self, x: Any, y: Any, *, init: np.ndarray | None = None) -> LogisticProbe:
         """Fit on features x (n, D) and integer labels y (n,); ``init`` is a warm start (``params_``)."""
@@ -154,10 +173,11 @@ class LogisticProbe:
         if n_classes == 1:  # nothing to learn: the single class gets probability 1
             result_x, self.n_iter_ = np.zeros(size), 0
         else:
+            xs = x if self.precision == "float64" else np.ascontiguousarray(x, dtype=np.float32)
             result = minimize(
                 _loss_and_grad,
                 x0,
-                args=(x, y_idx, n_classes, 1.0 / (self.C * len(x))),
+                args=(xs, y_idx, n_classes, 1.0 / (self.C * len(x))),
                 jac=True,
                 method="L-BFGS-B",
                 options={"maxiter": int(self.max_iter), "gtol": float(self.tol), "ftol": 1e-12},
@@ -267,6 +287,7 @@ def select_C(
     tol: float,
     patience: int | None = 2,
     decision: str = "argmax",
+    precision: str = "float64",
 ) -> tuple[float, dict[float, float], np.ndarray]:
     """Pick C on a stratified hold-out of (x, y): fit on the rest along the increasing C path (warm starts).
 
@@ -286,7 +307,8 @@ def select_C(
     for c in sorted(float(c) for c in Cs):
         if patience is not None and worse >= patience:
             break
-        probe = LogisticProbe(c, max_iter=max_iter, tol=tol).fit(x[fit_idx], y[fit_idx], init=init)
+        probe = LogisticProbe(c, max_iter=max_iter, tol=tol, precision=precision)
+        probe.fit(x[fit_idx], y[fit_idx], init=init)
         init = probe.params_
         ce, acc = probe.score_bits(x[val_idx], y[val_idx], decision)
         path[c] = ce if selection == "cross_entropy" else acc
@@ -313,6 +335,7 @@ def probe_term(
     tol: float = 1e-5,
     patience: int | None = 2,
     decision: str = "argmax",
+    precision: str = "float64",
 ) -> ProbeScore:
     """Fit a linear probe of one label on training rows and score it on test rows.
 
@@ -332,6 +355,8 @@ def probe_term(
         patience: stop the C path after this many successive worse C values (None: whole grid).
         decision: how predictions are made for balanced accuracy, "argmax" or "balanced" (``DECISIONS``);
             ``bits`` does not depend on it.
+        precision: "float64" or "float32", the arithmetic of the fits' products with the features
+            (``PRECISIONS``; the C search, the refit and the scores are otherwise the same).
 
     Returns:
         A ``ProbeScore``. With a single class in the training rows (a constant label) nothing can be
@@ -339,6 +364,7 @@ def probe_term(
     """
     check_choice("selection", selection, SELECTIONS)
     check_choice("decision", decision, DECISIONS)
+    check_choice("precision", precision, PRECISIONS)
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience must be a positive int or None, got {patience!r}")
     if not Cs or any(isinstance(c, bool) or not c > 0 or not math.isfinite(c) for c in Cs):
@@ -363,8 +389,8 @@ def probe_term(
         return ProbeScore(h_test - ce, math.nan, h_test, ce, math.nan, n_test_classes, len(y_tr), len(y_te))
     best_c, path, init = select_C(
         x_tr, y_tr, Cs=Cs, holdout_fraction=holdout_fraction, selection=selection, rng=rng,
-        max_iter=max_iter, tol=tol, patience=patience, decision=decision,
+        max_iter=max_iter, tol=tol, patience=patience, decision=decision, precision=precision,
     )  # fmt: skip
-    probe = LogisticProbe(best_c, max_iter=max_iter, tol=tol).fit(x_tr, y_tr, init=init)
+    probe = LogisticProbe(best_c, max_iter=max_iter, tol=tol, precision=precision).fit(x_tr, y_tr, init=init)
     ce, acc = probe.score_bits(x_te, y_te, decision)
     return ProbeScore(h_test - ce, acc, h_test, ce, best_c, n_test_classes, len(y_tr), len(y_te), path)

@@ -155,6 +155,32 @@ def test_balanced_decision_is_the_prior_corrected_argmax_and_leaves_bits_alone()
         fit.predict(xb, "bayes")
 
 
+def test_float32_products_give_the_float64_probe_within_float32_rounding():
+    # 10 classes, 64 features with a weak linear signal: the C search visits several values and the fits
+    # are converged, so the two arithmetics must give the same C, scores and probabilities up to rounding.
+    rng = np.random.default_rng(31)
+    y = rng.integers(0, 10, 3000)
+    x = 0.4 * rng.normal(size=(10, 64))[y] + rng.normal(size=(3000, 64))
+    wide = probe_term(x[:2000], y[:2000], x[2000:], y[2000:], seed=0)
+    fast = probe_term(x[:2000], y[:2000], x[2000:], y[2000:], seed=0, precision="float32")
+    assert fast.C == wide.C and len(wide.path) >= 3
+    assert fast.bits == pytest.approx(wide.bits, abs=1e-4)
+    assert fast.balanced_accuracy == pytest.approx(wide.balanced_accuracy, abs=2e-3)
+    # along the path each fit stops at gtol 1e-5, a little apart in the two arithmetics (1e-4 bits at C = 10)
+    assert all(fast.path[c] == pytest.approx(v, abs=1e-3) for c, v in wide.path.items())
+    # at the default gtol (1e-5) both fits stop at the same optimum to 1e-5 in probability (a much tighter
+    # gtol is out of reach of float32 gradients: at 1e-8 the float32 fit stops 3e-4 away)
+    p64 = LogisticProbe(1.0).fit(x, y).predict_proba(x)
+    p32 = LogisticProbe(1.0, precision="float32").fit(x, y).predict_proba(x)
+    np.testing.assert_allclose(p32, p64, atol=5e-5)
+    table = capture(x[:2000], make_sample({t: y[:2000] for t in TERMS}), precision="float32")
+    assert np.isfinite(table["bits"]).all()
+    with pytest.raises(ValueError, match=r"precision must be one of .*'float16'"):
+        LogisticProbe(1.0, precision="float16")
+    with pytest.raises(ValueError, match="precision"):
+        probe_term(x, y, x, y, precision="half")
+
+
 def test_same_inputs_give_the_same_numbers_and_the_seed_matters():
     n = 600
     labels = uniform_labels(n, (2, 3, 2, 4), seed=8)

@@ -89,6 +89,7 @@ def test_probe_estimator_is_capture():
         (Probe, {"seed": 1}, ValueError, r"unknown key 'probe.seed'"),
         (Probe, {"decision": "bayes"}, ValueError, r"probe.decision must be one of .*got 'bayes'"),
         (Probe, {"selection": "acc"}, ValueError, r"probe.selection must be one of"),
+        (Probe, {"precision": "float16"}, ValueError, r"probe.precision must be one of .*got 'float16'"),
         (RepresentationPID, {"measure": "brojaa"}, ValueError, r"unknown PID measure 'brojaa'"),
         (RepresentationPID, {"terms": ["synergi"]}, ValueError, r"terms must be"),
         (KSG, {"k": 0}, ValueError, r"k must be an int >= 1"),
