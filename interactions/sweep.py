@@ -323,7 +323,8 @@ def sweep(
     with sweep_lock(out):
         (out / "runs").mkdir(parents=True, exist_ok=True)
         copied = {str(source): copy_finished_runs([r.run_id for r in runs], source, out) for source in reuse}
-        write_manifest(out, config, grid, seeds, overrides, runs)
+        settings = objective_settings(objective_params, objective_overrides)
+        write_manifest(out, config, grid, seeds, overrides, runs, settings)
         table = _execute(
             run_fn, config, runs, list(grid), out, workers, backend, progress, resources, fail_fast, started
         )

@@ -253,12 +253,24 @@ def _normalise_column(values: pd.Series) -> pd.Series:
     return pd.Series([v if isinstance(v, str) else repr(v) for v in items], index=values.index, dtype=str)
 
 
-def write_manifest(out: Path, config: Any, grid: dict, seeds: list[int], overrides: list[str], runs) -> None:
+def write_manifest(
+    out: Path,
+    config: Any,
+    grid: dict,
+    seeds: list[int],
+    overrides: list[str],
+    runs,
+    objective_settings: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Write ``out/sweep.json``: the plan (config, grid, seeds, overrides, runs) and the per-objective
+    settings (objective name -> {dotted config key: value}, from a sweep's ``[objective_params]`` and
+    ``[objective_overrides]``; empty when none)."""
     manifest = {
         "config": config if isinstance(config, Mapping) else str(config),
         "grid": grid,
         "seeds": seeds,
         "overrides": overrides,
+        "objective_settings": {k: dict(v) for k, v in (objective_settings or {}).items()},
         "runs": [{"run_id": r.run_id, "seed": r.seed, "grid": r.assignment} for r in runs],
     }
     atomic_write_text(out / "sweep.json", json.dumps(manifest, indent=2, default=repr) + "\n")

@@ -132,6 +132,8 @@ def provenance_rows(found: Provenance) -> list[tuple[str, str]]:
         rows.append(("grid", _compact(manifest.get("grid"))))
         rows.append(("seeds", _compact(manifest.get("seeds"))))
         rows.append(("overrides", _compact(manifest.get("overrides")) or "none"))
+        if manifest.get("objective_settings"):
+            rows.append(("per-objective settings", _compact(manifest["objective_settings"])))
         rows.append(("planned runs", str(len(manifest.get("runs", [])))))
     if found.n_run_dirs:
         rows.append(("run directories read", str(found.n_run_dirs)))
@@ -141,6 +143,33 @@ def provenance_rows(found: Provenance) -> list[tuple[str, str]]:
         else:
             rows.append((key, "; ".join(f"{v} ({n} run{'s' if n > 1 else ''})" for v, n in values.items())))
     return rows
+
+
+def objective_param_names(manifest: dict[str, Any]) -> dict[str, str]:
+    """Display names that show a sweep's per-objective parameters: ``"Cross+Self (lam = 8.0)"``.
+
+    Reads ``manifest["objective_settings"]`` (``sweep.json``) and keeps the ``objective.params.*`` keys (the
+    objective's own parameters; training keys are protocol and stay in the provenance table). Objectives
+    without such parameters are left out (they keep their plain names).
+
+    Example:
+        >>> objective_param_names({"objective_settings": {"cross_self": {"objective.params.lam": 8.0}}})
+        {'cross_self': 'Cross+Self (lam = 8.0)'}
+    """
+    from .theme import objective_name
+
+    settings = manifest.get("objective_settings")
+    names: dict[str, str] = {}
+    if not isinstance(settings, dict):
+        return names
+    for objective, keys in settings.items():
+        if not isinstance(keys, dict):
+            continue
+        own = [f"{k.removeprefix('objective.params.')} = {_compact(v)}" for k, v in keys.items()
+               if str(k).startswith("objective.params.")]  # fmt: skip
+        if own:
+            names[str(objective)] = f"{objective_name(objective)} ({', '.join(own)})"
+    return names
 
 
 def _compact(value: Any) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from .estimates import plot_estimates, split_estimators
 from .losses import load_losses, plot_losses, validate_losses
 from .paper import check_against_paper, paper_trifeature
 from .plots import paper_protocol, plot_capture_curves, plot_capture_vs, plot_term_bars
-from .provenance import Provenance, collect_provenance, provenance_rows
+from .provenance import Provenance, collect_provenance, objective_param_names, provenance_rows
 from .results import finished, grid_keys, load_results, summarize, validate_results
 from .verdicts import (
     DEFAULT_THRESHOLD,
@@ -48,10 +49,11 @@ _DIGITS = {"capture": 2, "balanced_accuracy": 1, "bits": 3}
 _MAX_SLICES = 8
 
 
-def summary_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def summary_tables(df: pd.DataFrame, names: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
     """Per metric, a wide table: one row per objective (and grid setting), one ``mean ± std`` cell per term.
 
     Balanced accuracy is in percent. Each term also gets a ``<term> floor`` column (mean epoch-0 value).
+    ``names``: objective name -> display name (``theme.objective_name``).
     """
     summary = summarize(df)
     tables = {}
@@ -74,7 +76,7 @@ def summary_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
         )
         floors.columns = [f"{t} floor" for t in floors.columns]
         table = pd.concat([wide, floors], axis=1).reset_index()
-        table["objective"] = [theme.objective_name(o) for o in table["objective"]]
+        table["objective"] = [theme.objective_name(o, names) for o in table["objective"]]
         tables[metric] = table
     return tables
 
@@ -121,7 +123,9 @@ def write_report(
         formats: figure formats; the first must be a bitmap the HTML can show (``png``).
         reference: published values for the balanced-accuracy bars; ``"auto"`` uses
             ``reports.paper.paper_trifeature()`` when every run is on the ``trifeature`` generator.
-        names: objective name -> display name. width: of the figures (``"single"``, ``"double"``, inches).
+        names: objective name -> display name; they win over the names built from ``sweep.json``'s
+            per-objective parameters (``"Cross+Self (lam = 8.0)"``, ``provenance.objective_param_names``).
+        width: of the figures (``"single"``, ``"double"``, inches).
         threshold, expectations: of the verdicts (``reports.verdicts.verdict_table``).
         sweep_dir: where ``sweep.json`` and ``runs/`` are; ``"auto"``: ``results`` itself when it is a
             directory, else the table's folder; None: no provenance.
@@ -139,6 +143,7 @@ def write_report(
     if sweep_dir == "auto":
         sweep_dir = None if isinstance(results, pd.DataFrame) else _sweep_dir_of(Path(results))
     provenance = collect_provenance(sweep_dir)
+    names = {**objective_param_names(provenance.manifest), **(names or {})}  # given names win
     loss_table = _losses(losses, sweep_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -203,8 +208,8 @@ def write_report(
         save(fig, "estimates", "estimators other than the probe over training, bits per term")
 
     verdicts, verdict_note = _verdicts(ok, threshold, expectations)
-    tables = summary_tables(frame) if not ok.empty else {}
-    comparison = _paper_comparison(ok) if reference is not None else None
+    tables = summary_tables(frame, names) if not ok.empty else {}
+    comparison = _paper_comparison(ok, names) if reference is not None else None
     failed = frame[frame["status"] == "failed"].drop_duplicates("run_id")
     parts = _Parts(frame, verdicts, verdict_note, tables, comparison, failed, figures, provenance, names)
     written["summary.md"] = _write_text(out / "summary.md", _markdown(parts, formats))
@@ -221,9 +226,13 @@ def verdict_summary(
 ) -> str:
     """The verdict table of a results table as markdown, with the paragraph that says how to read it.
 
-    With fewer than 2 seeds in some cell, a sentence saying so instead of the table.
+    With fewer than 2 seeds in some cell, a sentence saying so instead of the table. Given a sweep
+    directory, objectives with per-objective parameters in its ``sweep.json`` are named with them (as in
+    ``write_report``); ``names`` win.
     """
     frame = validate_results(results) if isinstance(results, pd.DataFrame) else load_results(results)
+    if not isinstance(results, pd.DataFrame):  # a sweep's per-objective parameters name its objectives
+        names = {**_sweep_names(Path(results)), **(names or {})}
     verdicts, note = _verdicts(finished(frame), threshold, expectations)
     if verdicts is None:
         return note
@@ -239,6 +248,19 @@ def _verdicts(ok: pd.DataFrame, threshold: Any, expectations: Any) -> tuple[pd.D
         return verdict_table(ok, threshold=threshold, expectations=expectations), ""
     except TooFewSeedsError as err:
         return None, f"No verdicts: {err}. Run at least 2 seeds (5 for a verdict worth reporting)."
+
+
+def _sweep_names(results: Path) -> dict[str, str]:
+    """``objective_param_names`` of the ``sweep.json`` beside a results table ({} without a readable one)."""
+    sweep_dir = _sweep_dir_of(results)
+    path = None if sweep_dir is None else sweep_dir / "sweep.json"
+    if path is None or not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return objective_param_names(manifest) if isinstance(manifest, dict) else {}
 
 
 def _sweep_dir_of(path: Path) -> Path | None:
@@ -276,7 +298,7 @@ def _slices(ok: pd.DataFrame, keep_protocol: bool = True) -> list[tuple[dict[str
     return [(c, "_" + "_".join(f"{k.rsplit('.', 1)[-1]}-{v}" for k, v in c.items())) for c in combos]
 
 
-def _paper_comparison(ok: pd.DataFrame) -> pd.DataFrame | None:
+def _paper_comparison(ok: pd.DataFrame, names: Mapping[str, str] | None = None) -> pd.DataFrame | None:
     """Measured balanced accuracy (%) next to the spec's acceptance bands, paper protocol applied."""
     protocol = paper_protocol(ok) or {}
     rows = []
@@ -294,7 +316,7 @@ def _paper_comparison(ok: pd.DataFrame) -> pd.DataFrame | None:
     if not rows:
         return None
     table = check_against_paper(pd.DataFrame(rows))
-    return table.assign(objective=table["objective"].map(theme.objective_name))
+    return table.assign(objective=[theme.objective_name(o, names) for o in table["objective"]])
 
 
 @dataclass

@@ -304,6 +304,16 @@ def test_objective_params_reach_only_their_objective():
         plan_runs("xor", {"objective.name": ["comm"]}, [0], (), {"supervised": "synergy"})
 
 
+def test_sweep_json_records_the_per_objective_settings(tmp_path):
+    _sweep(tmp_path / "plain", run_fn=fake_run)
+    assert json.loads((tmp_path / "plain" / "sweep.json").read_text())["objective_settings"] == {}
+    _sweep(tmp_path / "own", run_fn=fake_run, objective_params={"cross": {"temperature": 0.2}},
+           objective_overrides={"cross": {"train.lr": 1e-4}})  # fmt: skip
+    manifest = json.loads((tmp_path / "own" / "sweep.json").read_text())
+    own = {"cross": {"objective.params.temperature": 0.2, "train.lr": 1e-4}}
+    assert manifest["objective_settings"] == own
+
+
 def test_shipped_xor_sweep_runs_both_protocols_over_five_seeds():
     config, grid, seeds, overrides = load_sweep("xor")
     assert config == "xor" and seeds == [0, 1, 2, 3, 4] and overrides == []

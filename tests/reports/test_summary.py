@@ -169,6 +169,23 @@ def _sweep_dir(tmp_path, table):
     return tmp_path
 
 
+def test_report_names_an_objective_by_its_sweep_parameters(tmp_path):
+    sweep = _sweep_dir(tmp_path, paper_like_table())
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    manifest["objective_settings"] = {"cross_self": {"objective.params.lam": 8.0, "train.lr": 1e-4}}
+    (sweep / "sweep.json").write_text(json.dumps(manifest))
+    written = write_report(sweep, tmp_path / "report", formats=("png",))
+    summary = written["summary.md"].read_text()
+    assert "| Cross+Self (lam = 8.0) |" in summary and "| Cross+Self |" not in summary
+    assert "| CoMM |" in summary  # objectives without parameters keep their names
+    html = written["report.html"].read_text()
+    assert "per-objective settings" in html and "train.lr" in html  # training keys: provenance only
+    given = write_report(sweep, tmp_path / "named", formats=("png",), names={"cross_self": "SLIP"})
+    assert "| SLIP |" in given["summary.md"].read_text()
+    assert "| Cross+Self (lam = 8.0) |" in verdict_summary(sweep)  # what `interactions report` prints
+    assert "| Cross+Self (lam = 8.0) |" not in verdict_summary(load_results(sweep))  # a bare table
+
+
 def test_report_leads_with_verdicts_travels_alone_and_says_how_it_was_made(tmp_path):
     sweep = _sweep_dir(tmp_path, paper_like_table())
     written = write_report(sweep, tmp_path / "report", formats=("png",))
