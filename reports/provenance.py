@@ -87,6 +87,16 @@ def _run_dirs(sweep_dir: Path, manifest: dict[str, Any]) -> list[Path]:
     return dirs
 
 
+def read_manifest(
+    sweep_dir: str | os.PathLike[str] | None, problems: list[str] | None = None
+) -> dict[str, Any]:
+    """``sweep_dir/sweep.json`` as a dict; {} when ``sweep_dir`` is None, the file is absent or unreadable
+    (an unreadable one is described in ``problems`` when given)."""
+    if sweep_dir is None or not (Path(sweep_dir) / "sweep.json").is_file():
+        return {}
+    return _read_json(Path(sweep_dir) / "sweep.json", [] if problems is None else problems)
+
+
 def collect_provenance(sweep_dir: str | os.PathLike[str] | None) -> Provenance:
     """Read ``sweep.json`` and every run's ``env.json`` and ``config.toml`` under ``sweep_dir``.
 
@@ -96,8 +106,7 @@ def collect_provenance(sweep_dir: str | os.PathLike[str] | None) -> Provenance:
     if sweep_dir is None:
         return found
     root = Path(sweep_dir)
-    if (root / "sweep.json").is_file():
-        found.manifest = _read_json(root / "sweep.json", found.problems)
+    found.manifest = read_manifest(root, found.problems)
     counts: dict[str, Counter] = {}
     dirs = _run_dirs(root, found.manifest)
     found.n_run_dirs = len(dirs)

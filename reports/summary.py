@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from .estimates import plot_estimates, split_estimators
 from .losses import load_losses, plot_losses, validate_losses
 from .paper import check_against_paper, paper_trifeature
 from .plots import paper_protocol, plot_capture_curves, plot_capture_vs, plot_term_bars
-from .provenance import Provenance, collect_provenance, objective_param_names, provenance_rows
+from .provenance import Provenance, collect_provenance, objective_param_names, provenance_rows, read_manifest
 from .results import finished, grid_keys, load_results, summarize, validate_results
 from .verdicts import (
     DEFAULT_THRESHOLD,
@@ -232,7 +231,7 @@ def verdict_summary(
     """
     frame = validate_results(results) if isinstance(results, pd.DataFrame) else load_results(results)
     if not isinstance(results, pd.DataFrame):  # a sweep's per-objective parameters name its objectives
-        names = {**_sweep_names(Path(results)), **(names or {})}
+        names = {**objective_param_names(read_manifest(_sweep_dir_of(Path(results)))), **(names or {})}
     verdicts, note = _verdicts(finished(frame), threshold, expectations)
     if verdicts is None:
         return note
@@ -248,19 +247,6 @@ def _verdicts(ok: pd.DataFrame, threshold: Any, expectations: Any) -> tuple[pd.D
         return verdict_table(ok, threshold=threshold, expectations=expectations), ""
     except TooFewSeedsError as err:
         return None, f"No verdicts: {err}. Run at least 2 seeds (5 for a verdict worth reporting)."
-
-
-def _sweep_names(results: Path) -> dict[str, str]:
-    """``objective_param_names`` of the ``sweep.json`` beside a results table ({} without a readable one)."""
-    sweep_dir = _sweep_dir_of(results)
-    path = None if sweep_dir is None else sweep_dir / "sweep.json"
-    if path is None or not path.is_file():
-        return {}
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return {}
-    return objective_param_names(manifest) if isinstance(manifest, dict) else {}
 
 
 def _sweep_dir_of(path: Path) -> Path | None:
