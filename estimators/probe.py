@@ -14,7 +14,14 @@ K classes) with sklearn's penalty convention, so one ``C`` means the same thing 
     minimise  (1/n) sum_i -ln softmax(x_i W + b)[y_i]  +  ||W||_F^2 / (2 C n),   b unpenalised.
 
 It is fitted in float64 with scipy's L-BFGS-B on an analytic gradient (no sklearn, no Python loop over
-rows); warm starts along the C path make the regularisation search cheap. With ``precision="float32"`` the
+rows), in preconditioned coordinates: the centred features are rotated onto their principal axes and each
+axis is scaled by ``1 / sqrt(variance + 1 / (C n))``, so the quadratic part of the objective (data
+covariance plus penalty) becomes the identity. The optimum is the same; what changes is how fast L-BFGS gets
+there. Network features are strongly correlated, and on them the plain fit needs thousands of iterations
+for a weakly regularised C (on a trained Trifeature encoder, 8,000 x 512 features, 10 classes: C = 1
+converged after 1,720 iterations, C = 100 not after 5,000), where the preconditioned one converges in 40-70
+(``principal_basis``). Warm starts along the C path make the regularisation search cheaper still. With
+``precision="float32"`` the
 two products with the feature matrix (logits and gradient), nearly all of a fit's time, run in float32
 (network features are float32 to begin with; CoMM's own torch probe is float32 throughout) while the
 optimiser, softmax and loss stay in float64: about 2x faster on large probes, e.g. 8,000 x 512 features.
@@ -29,6 +36,7 @@ cross-checked.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,13 +108,60 @@ def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(hits / np.bincount(inverse, minlength=len(classes))))
 
 
+class ProbeConvergenceWarning(UserWarning):
+    """A probe fit stopped at ``max_iter`` before meeting its gradient tolerance."""
+
+
+#: Principal axes whose variance is below this fraction of the largest are dropped (no information there).
+RANK_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class PrincipalBasis:
+    """Principal axes of a feature matrix's centred rows: the coordinates a probe fit is preconditioned in.
+
+    Attributes:
+        mean: shape (D,), the column means.
+        axes: shape (D, r), orthonormal directions with non-zero variance, r <= min(n, D).
+        variances: shape (r,), the rows' variance along each axis (covariance eigenvalues, divisor n).
+        scores: shape (n, r), the centred rows in those axes, ``(x - mean) @ axes``.
+    """
+
+    mean: np.ndarray
+    axes: np.ndarray
+    variances: np.ndarray
+    scores: np.ndarray
+
+
+def principal_basis(x: np.ndarray) -> PrincipalBasis:
+    """Principal axes of the rows of x, shape (n, D), from the smaller of the two Gram matrices.
+
+    Cost O(n D min(n, D) + min(n, D)^3): for 8,000 x 512 features about as much as a few gradient
+    evaluations. Axes with variance below ``RANK_TOL`` times the largest are dropped; a probe's weights
+    along them would only add penalty (the loss does not see them), so the optimum has none there.
+    """
+    n, d = x.shape
+    mean = x.mean(axis=0)
+    centred = x - mean
+    if n >= d:
+        variances, axes = np.linalg.eigh(centred.T @ centred / n)
+    else:  # fewer rows than features: eigenvectors of the row Gram matrix give the same axes
+        variances, left = np.linalg.eigh(centred @ centred.T / n)
+        variances = np.clip(variances, 0.0, None)
+        axes = centred.T @ (left / np.sqrt(np.where(variances > 0, n * variances, 1.0)))
+    keep = variances > RANK_TOL * max(float(variances.max(initial=0.0)), np.finfo(float).tiny)
+    axes = np.ascontiguousarray(axes[:, keep])
+    return PrincipalBasis(mean, axes, variances[keep], centred @ axes)
+
+
 def _loss_and_grad(
-    params: np.ndarray, x: np.ndarray, y: np.ndarray, n_classes: int, penalty: float
+    params: np.ndarray, x: np.ndarray, y: np.ndarray, n_classes: int, penalty: float | np.ndarray
 ) -> tuple[float, np.ndarray]:
     """Penalised mean cross-entropy (nats) and its gradient; params = [W.ravel() (D*K), b (K)].
 
-    The products with ``x`` run in ``x``'s dtype (float64, or float32 for ``precision="float32"``); the
-    rest in float64.
+    ``penalty`` is the weight of ``||W||_F^2 / 2``: a number, or shape (D, 1), one weight per feature row
+    of W (the preconditioned coordinates of ``LogisticProbe.fit``). The products with ``x`` run in ``x``'s
+    dtype (float64, or float32 for ``precision="float32"``); the rest in float64.
     """
     n, d = x.shape
     w = params[: d * n_classes].reshape(d, n_classes)
@@ -114,7 +169,7 @@ def _loss_and_grad(
     logits -= logits.max(axis=1, keepdims=True)
     log_norm = np.log(np.exp(logits).sum(axis=1))
     rows = np.arange(n)
-    loss = float(log_norm.mean() - logits[rows, y].mean()) + 0.5 * penalty * float(np.vdot(w, w))
+    loss = float(log_norm.mean() - logits[rows, y].mean()) + 0.5 * float(np.sum(penalty * w * w))
     resid = np.exp(logits - log_norm[:, None])  # softmax probabilities (n, K)
     resid[rows, y] -= 1.0
     resid /= n
@@ -135,13 +190,15 @@ class LogisticProbe:
     Args:
         C: inverse regularisation strength, > 0 (sklearn convention, see the module docstring).
         max_iter: L-BFGS iteration cap.
-        tol: L-BFGS projected-gradient tolerance (``gtol``); the relative loss tolerance is 1e-12.
+        tol: L-BFGS projected-gradient tolerance (``gtol``, in the preconditioned coordinates); the relative
+            loss tolerance is 1e-12.
         precision: "float64" or "float32", the arithmetic of the products with the features (``PRECISIONS``).
 
     Attributes (after ``fit``):
         classes_: shape (K,), sorted class codes seen in training.
         class_prior_: shape (K,), their frequencies in the training rows (used by ``decision="balanced"``).
-        coef_: shape (K, D); intercept_: shape (K,); n_iter_: iterations used.
+        coef_: shape (K, D); intercept_: shape (K,); n_iter_: iterations used; converged_: False when the
+            fit stopped at ``max_iter``.
     """
 
     def __init__(
@@ -153,8 +210,19 @@ class LogisticProbe:
         self.tol = tol
         self.precision = precision
 
-    def fit(self, x: Any, y: Any, *, init: np.ndarray | None = None) -> LogisticProbe:
-        """Fit on features x (n, D) and integer labels y (n,); ``init`` is a warm start (``params_``)."""
+    def fit(
+        self, x: Any, y: Any, *, init: np.ndarray | None = None, basis: PrincipalBasis | None = None
+    ) -> LogisticProbe:
+        """Fit on features x (n, D) and integer labels y (n,).
+
+        Args:
+            init: a warm start, the ``params_`` of another fit on D features.
+            basis: ``principal_basis(x)`` when the caller already has it (a C path fits the same rows many
+                times); computed here otherwise.
+
+        Warns:
+            ProbeConvergenceWarning: if L-BFGS stops at ``max_iter`` (``converged_`` is then False).
+        """
         if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not self.C > 0:
             raise ValueError(f"C must be a positive number, got {self.C!r}")
         if not math.isfinite(self.C):
@@ -163,30 +231,69 @@ class LogisticProbe:
         y = as_codes(y, "y")
         if len(y) != len(x):
             raise ValueError(f"x has {len(x)} rows but y has {len(y)} labels")
+        n, d = x.shape
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
-        self.class_prior_ = np.bincount(y_idx, minlength=n_classes) / len(y_idx)
-        size = x.shape[1] * n_classes + n_classes
+        self.class_prior_ = np.bincount(y_idx, minlength=n_classes) / n
+        size = d * n_classes + n_classes
         x0 = np.zeros(size) if init is None else np.asarray(init, dtype=np.float64)
         if x0.shape != (size,):
             raise ValueError(f"init must have shape ({size},), got {x0.shape}")
+        self.n_iter_, self.converged_ = 0, True
         if n_classes == 1:  # nothing to learn: the single class gets probability 1
-            result_x, self.n_iter_ = np.zeros(size), 0
+            weights, intercept = np.zeros((d, 1)), np.zeros(1)
         else:
-            xs = x if self.precision == "float64" else np.ascontiguousarray(x, dtype=np.float32)
-            result = minimize(
-                _loss_and_grad,
-                x0,
-                args=(xs, y_idx, n_classes, 1.0 / (self.C * len(x))),
-                jac=True,
-                method="L-BFGS-B",
-                options={"maxiter": int(self.max_iter), "gtol": float(self.tol), "ftol": 1e-12},
-            )
-            result_x, self.n_iter_ = result.x, int(result.nit)
-        self.params_ = result_x
-        self.coef_ = result_x[: x.shape[1] * n_classes].reshape(x.shape[1], n_classes).T.copy()
-        self.intercept_ = result_x[x.shape[1] * n_classes :].copy()
+            weights, intercept = self._fit_preconditioned(x, y_idx, n_classes, x0, basis)
+        self.params_ = np.concatenate([weights.ravel(), intercept])
+        self.coef_ = weights.T.copy()
+        self.intercept_ = intercept
         return self
+
+    def _fit_preconditioned(
+        self, x: np.ndarray, y_idx: np.ndarray, n_classes: int, x0: np.ndarray, basis: PrincipalBasis | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """L-BFGS in the coordinates U of ``W = axes @ (scale * U)``, intercept ``c = b + mean @ W``.
+
+        scale = 1 / sqrt(variance + lam), lam = 1 / (C n): the data term's curvature along each principal
+        axis (variance) plus the penalty's (lam) becomes 1 per axis, up to the softmax's own curvature.
+        Returns (W (D, K), b (K,)) in the original coordinates.
+        """
+        n, d = x.shape
+        if basis is None:
+            basis = principal_basis(x)
+        elif basis.scores.shape[0] != n or basis.axes.shape[0] != d:
+            raise ValueError(
+                f"basis was computed on {basis.scores.shape[0]} x {basis.axes.shape[0]} features, "
+                f"x is {n} x {d}"
+            )
+        lam = 1.0 / (self.C * n)
+        scale = 1.0 / np.sqrt(basis.variances + lam)
+        dtype = np.float64 if self.precision == "float64" else np.float32
+        scaled = np.ascontiguousarray(basis.scores * scale, dtype=dtype)
+        w0 = x0[: d * n_classes].reshape(d, n_classes)
+        u0 = (basis.axes.T @ w0) / scale[:, None]
+        c0 = x0[d * n_classes :] + basis.mean @ w0
+        result = minimize(
+            _loss_and_grad,
+            np.concatenate([u0.ravel(), c0]),
+            args=(scaled, y_idx, n_classes, (lam * scale**2)[:, None]),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": int(self.max_iter), "gtol": float(self.tol), "ftol": 1e-12},
+        )
+        self.n_iter_ = int(result.nit)
+        self.converged_ = self.n_iter_ < self.max_iter
+        if not self.converged_:
+            # one fixed text, so Python's default filter shows it once per process, not once per fit
+            warnings.warn(
+                "a probe fit stopped at max_iter before its gradient tolerance (typical of nearly separable "
+                "labels, whose scores are then near their ceiling anyway); raise max_iter for exact fits",
+                ProbeConvergenceWarning,
+                stacklevel=3,
+            )
+        r = len(scale)
+        weights = basis.axes @ (scale[:, None] * result.x[: r * n_classes].reshape(r, n_classes))
+        return weights, result.x[r * n_classes :] - basis.mean @ weights
 
     def predict_log_proba(self, x: Any) -> np.ndarray:
         """Natural-log class probabilities, shape (n, K), columns ordered as ``classes_``."""
@@ -304,11 +411,13 @@ def select_C(
         raise ValueError(f"too few training rows ({len(y)}) for a hold-out of {holdout_fraction:.0%}")
     path: dict[float, float] = {}
     best_c, best_score, best_params, init, worse = math.nan, math.inf, None, None, 0
+    x_fit, y_fit = x[fit_idx], y[fit_idx]
+    basis = principal_basis(x_fit)  # shared by every fit on the path
     for c in sorted(float(c) for c in Cs):
         if patience is not None and worse >= patience:
             break
         probe = LogisticProbe(c, max_iter=max_iter, tol=tol, precision=precision)
-        probe.fit(x[fit_idx], y[fit_idx], init=init)
+        probe.fit(x_fit, y_fit, init=init, basis=basis)
         init = probe.params_
         ce, acc = probe.score_bits(x[val_idx], y[val_idx], decision)
         path[c] = ce if selection == "cross_entropy" else acc
