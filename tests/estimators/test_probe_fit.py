@@ -45,7 +45,8 @@ def test_principal_basis_is_an_exact_rotation_of_the_centred_rows():
     basis = principal_basis(x)
     np.testing.assert_allclose(basis.axes.T @ basis.axes, np.eye(7), atol=1e-12)
     np.testing.assert_allclose(basis.scores, (x - x.mean(0)) @ basis.axes, atol=1e-10)
-    np.testing.assert_allclose(np.sort(basis.variances), np.linalg.eigvalsh(np.cov(x.T, bias=True)), rtol=1e-10)
+    covariance = np.cov(x.T, bias=True)
+    np.testing.assert_allclose(np.sort(basis.variances), np.linalg.eigvalsh(covariance), rtol=1e-10)
     # the scores are uncorrelated, with the variances on the diagonal
     np.testing.assert_allclose(basis.scores.T @ basis.scores / 200, np.diag(basis.variances), atol=1e-9)
 
