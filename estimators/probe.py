@@ -15,16 +15,18 @@ K classes) with sklearn's penalty convention, so one ``C`` means the same thing 
 
 It is fitted in float64 with scipy's L-BFGS-B on an analytic gradient (no sklearn, no Python loop over
 rows), in preconditioned coordinates: the centred features are rotated onto their principal axes and each
-axis is scaled by ``1 / sqrt(variance + 1 / (C n))``, so the quadratic part of the objective (data
-covariance plus penalty) becomes the identity. The optimum is the same; what changes is how fast L-BFGS gets
-there. Network features are strongly correlated, and on them the plain fit needs thousands of iterations
-for a weakly regularised C (on a trained Trifeature encoder, 8,000 x 512 features, 10 classes: C = 1
-converged after 1,720 iterations, C = 100 not after 5,000), where the preconditioned one converges in 40-70
-(``principal_basis``). Warm starts along the C path make the regularisation search cheaper still. With
-``precision="float32"`` the
+axis is scaled by ``1 / sqrt(variance + 1 / (C n))`` (``principal_basis``), so that the feature covariance
+plus the penalty, which bound the objective's curvature, weigh every axis alike. The optimum is the same;
+what changes is how fast L-BFGS reaches it. Network features are strongly correlated (a trained Trifeature
+Cross encoder: covariance eigenvalues from 9e-6 to 252), and on them the plain fit needs thousands of
+iterations at a weak regularisation (8,000 x 512 features, 10 texture classes: C = 1 converged after 1,720
+iterations, C = 100 not after 5,000), where the preconditioned one converges in 40-70. Labels that are
+nearly separable (a shape probe at 99 %) remain slow, because there the softmax's own curvature vanishes;
+such fits may stop at ``max_iter`` (``ProbeConvergenceWarning``) with their scores at the ceiling. Warm starts
+along the C path help a little more. With ``precision="float32"`` the
 two products with the feature matrix (logits and gradient), nearly all of a fit's time, run in float32
 (network features are float32 to begin with; CoMM's own torch probe is float32 throughout) while the
-optimiser, softmax and loss stay in float64: about 2x faster on large probes, e.g. 8,000 x 512 features.
+optimiser, softmax and loss stay in float64: 1.5x faster on 8,000 x 512 features (``bench_probe.py``).
 At the default ``tol`` it reaches the float64 optimum to about 1e-5 in probability; a much smaller ``tol``
 is out of reach of float32 gradients (the fit then stops where its line search does).
 
