@@ -127,3 +127,18 @@ def test_a_basis_of_other_rows_is_rejected():
     x, y = correlated_features(100, 5, seed=7)
     with pytest.raises(ValueError, match="basis was computed on 50 x 5 features, x is 100 x 5"):
         LogisticProbe(1.0).fit(x, y, basis=principal_basis(x[:50]))
+
+
+def test_converged_fits_make_the_probe_independent_of_the_arithmetic():
+    # Ill-conditioned features, the whole C grid: every fit on the path converges (no warning), so float32
+    # and float64 products pick the same C and give the same scores up to rounding, which is what lets a
+    # verdict near its threshold print the same on another BLAS or CPU.
+    x, y = correlated_features(3000, 64, seed=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProbeConvergenceWarning)
+        wide = probe_term(x[:2000], y[:2000], x[2000:], y[2000:], seed=0, patience=None)
+        fast = probe_term(x[:2000], y[:2000], x[2000:], y[2000:], seed=0, patience=None, precision="float32")
+    assert fast.C == wide.C and len(wide.path) == 9
+    assert fast.bits == pytest.approx(wide.bits, abs=1e-4)
+    assert fast.balanced_accuracy == pytest.approx(wide.balanced_accuracy, abs=1e-3)
+    assert all(fast.path[c] == pytest.approx(v, abs=1e-4) for c, v in wide.path.items())
