@@ -11,6 +11,13 @@ drawing one epoch of views in one generator call (``train.views_per=epoch``) ver
 ``stack_module_state`` + ``vmap`` of ``grad``, one AdamW over the stacked parameters), the option issue 8
 suggests for per-operation overhead, against N eager ``Trainer`` steps, side by side.
 
+``--eval-batch`` times the probe's feature extraction (``training.evaluation_features``, eval mode, no
+gradients) on ``trifeature_cpu`` for Cross and CoMM at several ``train.eval_batch_size`` values, side by side
+in alternating rounds: on a CPU the small CNN is fastest in small batches (its activations stay in cache).
+
+``--layout`` times ``trifeature_cpu`` training steps (Cross and CoMM) with the image backbones in the
+channels-last layout (the default) against the plain layout, side by side in alternating rounds.
+
 ``--main-job`` times the README's main job from scratch (30 runs, two workers) and prints its wall time and
 pre-training throughput.
 
@@ -18,6 +25,8 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_training.py            # CPU, default sizes
     python benchmarks/bench_training.py --device cuda --steps 50
+    OMP_NUM_THREADS=1 python benchmarks/bench_training.py --eval-batch 1024 256 64
+    OMP_NUM_THREADS=1 python benchmarks/bench_training.py --layout
 """
 
 from __future__ import annotations
@@ -75,6 +84,74 @@ def time_views(parts, settings, mode: str) -> float:
     for _ in b.epoch(1):
         pass
     return time.perf_counter() - start
+
+
+def time_eval_features(
+    batch_sizes: list[int], objectives: tuple[str, ...] = ("cross", "comm"), n: int = 2048, rounds: int = 3
+) -> None:
+    """Print seconds per 1,000 pairs of ``evaluation_features`` on ``trifeature_cpu`` per objective and eval
+    batch size (median of ``rounds`` alternating rounds), and each size's speed-up over the first."""
+    from interactions.training import evaluation_features, to_device
+
+    print(f"torch {torch.__version__}, CPU, threads {torch.get_num_threads()}, {n} pairs per pass")
+    header = f"{'objective':<12}" + "".join(f"{f'batch {b} s/1k':>16}" for b in batch_sizes) + "  speed-up"
+    print(header)
+    print("-" * len(header))
+    for name in objectives:
+        overrides = [f"probe.n_train={n}", f"objective.name={name}"]
+        exp = config_mod.resolve("trifeature_cpu", overrides, device="cpu")
+        with torch.random.fork_rng():
+            parts = build(exp, torch.device("cpu"))
+        sample = parts.eval_samples[0]
+        x1, x2 = to_device(sample.x1, torch.device("cpu")), to_device(sample.x2, torch.device("cpu"))
+        times: dict[int, list[float]] = {b: [] for b in batch_sizes}
+        for _ in range(rounds):
+            for b in batch_sizes:
+                start = time.perf_counter()
+                evaluation_features(parts.model, parts.objective, x1, x2, b, False)
+                times[b].append((time.perf_counter() - start) * 1000 / n)
+        med = {b: statistics.median(t) for b, t in times.items()}
+        ratios = " / ".join(f"{med[batch_sizes[0]] / med[b]:.2f}x" for b in batch_sizes[1:])
+        print(f"{name:<12}" + "".join(f"{med[b]:>16.2f}" for b in batch_sizes) + f"  {ratios}")
+
+
+def use_plain_layout(model: torch.nn.Module) -> None:
+    """Switch every image backbone of ``model`` to the default (channels-first) layout, in place."""
+    from interactions.models.encoders import AlexNetFeatures, SmallCNN
+
+    for module in model.modules():
+        if isinstance(module, (SmallCNN, AlexNetFeatures)):
+            module.to(memory_format=torch.contiguous_format)
+            module.layout = torch.contiguous_format
+
+
+def time_layouts(steps: int, rounds: int, objectives: tuple[str, ...] = ("cross", "comm")) -> None:
+    """Print ``trifeature_cpu`` training samples/s with channels-last backbones and with plain ones."""
+    print(f"torch {torch.__version__}, CPU, threads {torch.get_num_threads()}")
+    header = (
+        f"{'objective':<12}{'batch':>6}{'channels-last samples/s':>25}{'plain samples/s':>17}{'speed-up':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name in objectives:
+        variants = {}
+        for layout in ("channels_last", "plain"):
+            exp = config_mod.resolve(
+                "trifeature_cpu", ["train.n_train=1024", f"objective.name={name}"], device="cpu"
+            )
+            with torch.random.fork_rng():
+                variants[layout] = build(exp, torch.device("cpu"))
+        use_plain_layout(variants["plain"].model)
+        times: dict[str, list[float]] = {k: [] for k in variants}
+        for _ in range(rounds):
+            for layout, parts in variants.items():
+                times[layout].append(time_steps(parts, steps))
+        med = {k: statistics.median(t) for k, t in times.items()}
+        batch = exp.train.batch_size
+        print(
+            f"{name:<12}{batch:>6}{batch / med['channels_last']:>25.0f}{batch / med['plain']:>17.0f}"
+            f"{med['plain'] / med['channels_last']:>9.2f}x"
+        )
 
 
 def _started(_: int) -> int:
@@ -235,7 +312,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ensemble", type=int, default=0, help="time N seeds as one vmapped ensemble instead"
     )
+    parser.add_argument(
+        "--eval-batch", type=int, nargs="+", default=None,
+        help="time trifeature_cpu feature extraction at these eval batch sizes instead",
+    )  # fmt: skip
+    parser.add_argument("--layout", action="store_true", help="time channels-last against plain backbones")
     args = parser.parse_args(argv)
+    if args.layout:
+        time_layouts(args.steps, args.rounds)
+        return
+    if args.eval_batch:
+        if any(b < 1 for b in args.eval_batch):
+            parser.error(f"--eval-batch sizes must be >= 1, got {args.eval_batch}")
+        time_eval_features(args.eval_batch, rounds=args.rounds)
+        return
     if args.main_job:
         time_main_job(out=args.out)
         return

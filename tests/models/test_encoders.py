@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from interactions.models import build_model, sincos_2d
-from interactions.models.encoders import AlexNetFeatures, MLPTokenizer, n_params
+from interactions.models.encoders import AlexNetFeatures, MLPTokenizer, SmallCNN, n_params
 
 
 def test_vector_shapes_fusion_and_late():
@@ -32,6 +32,28 @@ def test_32px_images_tokens_and_vectors():
     assert "pos_embed" not in dict(fusion.named_parameters())  # fixed buffer, not learnable
     late = build_model("late", ((3, 32, 32), (7,)), width=16)
     assert late.embed(x, torch.randn(2, 7))["12"].shape == (2, 32)
+
+
+@pytest.mark.parametrize(
+    ("make", "size"), [(lambda **k: SmallCNN((8, 16), 4, **k), 32), (lambda **k: AlexNetFeatures(**k), 80)]
+)
+def test_channels_last_backbones_compute_the_default_layouts_function(make, size):
+    torch.manual_seed(0)
+    fast = make()
+    torch.manual_seed(0)
+    plain = make(channels_last=False)
+    convs = [m for m in fast.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in convs)
+    assert all(m.weight.is_contiguous() for m in plain.modules() if isinstance(m, torch.nn.Conv2d))
+    x = torch.rand(3, 3, size, size)
+    out_fast, out_plain = fast(x), plain(x)
+    torch.testing.assert_close(out_fast, out_plain, rtol=1e-4, atol=1e-5)  # same function, other rounding
+    out_fast.square().sum().backward()
+    out_plain.square().sum().backward()
+    for a, b in zip(convs, (m for m in plain.modules() if isinstance(m, torch.nn.Conv2d)), strict=True):
+        torch.testing.assert_close(a.weight.grad, b.weight.grad, rtol=1e-3, atol=1e-5)
+    with pytest.raises(TypeError, match="channels_last must be a bool"):
+        make(channels_last="yes")
 
 
 def test_alexnet_224_one_forward():
