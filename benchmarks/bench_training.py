@@ -87,10 +87,15 @@ def time_views(parts, settings, mode: str) -> float:
 
 
 def time_eval_features(
-    batch_sizes: list[int], objectives: tuple[str, ...] = ("cross", "comm"), n: int = 2048, rounds: int = 3
+    batch_sizes: list[int],
+    objectives: tuple[str, ...] = ("cross", "comm"),
+    n: int = 2048,
+    rounds: int = 3,
+    extra: tuple[str, ...] = (),
 ) -> None:
     """Print seconds per 1,000 pairs of ``evaluation_features`` on ``trifeature_cpu`` per objective and eval
-    batch size (median of ``rounds`` alternating rounds), and each size's speed-up over the first."""
+    batch size (median of ``rounds`` alternating rounds), and each size's speed-up over the first.
+    ``extra``: more config overrides (the tests shrink the samples with them)."""
     from interactions.training import evaluation_features, to_device
 
     print(f"torch {torch.__version__}, CPU, threads {torch.get_num_threads()}, {n} pairs per pass")
@@ -98,7 +103,7 @@ def time_eval_features(
     print(header)
     print("-" * len(header))
     for name in objectives:
-        overrides = [f"probe.n_train={n}", f"objective.name={name}"]
+        overrides = [*extra, f"probe.n_train={n}", f"objective.name={name}"]
         exp = config_mod.resolve("trifeature_cpu", overrides, device="cpu")
         with torch.random.fork_rng():
             parts = build(exp, torch.device("cpu"))
@@ -125,8 +130,11 @@ def use_plain_layout(model: torch.nn.Module) -> None:
             module.layout = torch.contiguous_format
 
 
-def time_layouts(steps: int, rounds: int, objectives: tuple[str, ...] = ("cross", "comm")) -> None:
-    """Print ``trifeature_cpu`` training samples/s with channels-last backbones and with plain ones."""
+def time_layouts(
+    steps: int, rounds: int, objectives: tuple[str, ...] = ("cross", "comm"), extra: tuple[str, ...] = ()
+) -> None:
+    """Print ``trifeature_cpu`` training samples/s with channels-last backbones and with plain ones
+    (``extra``: more config overrides)."""
     print(f"torch {torch.__version__}, CPU, threads {torch.get_num_threads()}")
     header = (
         f"{'objective':<12}{'batch':>6}{'channels-last samples/s':>25}{'plain samples/s':>17}{'speed-up':>10}"
@@ -137,7 +145,7 @@ def time_layouts(steps: int, rounds: int, objectives: tuple[str, ...] = ("cross"
         variants = {}
         for layout in ("channels_last", "plain"):
             exp = config_mod.resolve(
-                "trifeature_cpu", ["train.n_train=1024", f"objective.name={name}"], device="cpu"
+                "trifeature_cpu", ["train.n_train=1024", *extra, f"objective.name={name}"], device="cpu"
             )
             with torch.random.fork_rng():
                 variants[layout] = build(exp, torch.device("cpu"))
