@@ -24,9 +24,9 @@ Images enter as floats in [0, 1]; image encoders standardise them with the Image
 module (spec 4.4 normalises after ``ToTensor``), so that augmentations stay in [0, 1].
 
 The image backbones keep their convolutions in the channels-last memory layout (weights and activations):
-the same function, but oneDNN's fast path on CPUs, 1.3-1.5x per training step of the ``trifeature_cpu``
-CNN on one core (``benchmarks/bench_training.py --layout``). ``channels_last=False`` gives the default
-layout (for that comparison).
+the same function, but oneDNN's fast path on CPUs: 1.13x / 1.19x per whole ``trifeature_cpu`` Cross / CoMM
+training step on one core (``benchmarks/bench_training.py --layout``). ``channels_last=False`` gives the
+default layout (for that comparison).
 """
 
 from __future__ import annotations
