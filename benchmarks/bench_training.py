@@ -122,12 +122,11 @@ def time_eval_features(
 
 def use_plain_layout(model: torch.nn.Module) -> None:
     """Switch every image backbone of ``model`` to the default (channels-first) layout, in place."""
-    from interactions.models.encoders import AlexNetFeatures, SmallCNN
+    from interactions.models.encoders import AlexNetFeatures, SmallCNN, set_layout
 
     for module in model.modules():
         if isinstance(module, (SmallCNN, AlexNetFeatures)):
-            module.to(memory_format=torch.contiguous_format)
-            module.layout = torch.contiguous_format
+            set_layout(module, False)
 
 
 def time_layouts(
@@ -142,11 +141,11 @@ def time_layouts(
     print(header)
     print("-" * len(header))
     for name in objectives:
+        exp = config_mod.resolve(
+            "trifeature_cpu", ["train.n_train=1024", *extra, f"objective.name={name}"], device="cpu"
+        )
         variants = {}
         for layout in ("channels_last", "plain"):
-            exp = config_mod.resolve(
-                "trifeature_cpu", ["train.n_train=1024", *extra, f"objective.name={name}"], device="cpu"
-            )
             with torch.random.fork_rng():
                 variants[layout] = build(exp, torch.device("cpu"))
         use_plain_layout(variants["plain"].model)

@@ -126,7 +126,7 @@ class SmallCNN(nn.Module):
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(grid)
         self.channels, self.grid = channels, grid
-        self.layout = _use_layout(self, channels_last)
+        set_layout(self, channels_last)
 
     def output_shape(self, size: int) -> tuple[int, int, int]:
         """``(C, h, w)`` for a ``size x size`` input; ``ValueError`` if the convs shrink it below ``grid``."""
@@ -165,7 +165,7 @@ class AlexNetFeatures(nn.Module):
                 layers.append(nn.MaxPool2d(3, stride=2))
             previous = c
         self.features = nn.Sequential(*layers)
-        self.layout = _use_layout(self, channels_last)
+        set_layout(self, channels_last)
 
     def output_shape(self, size: int) -> tuple[int, int, int]:
         """``(256, h, w)`` for a ``size x size`` input; ``ValueError`` if the stack cannot process it."""
@@ -182,13 +182,13 @@ class AlexNetFeatures(nn.Module):
         return self.features(x.contiguous(memory_format=self.layout))
 
 
-def _use_layout(backbone: nn.Module, channels_last: bool) -> torch.memory_format:
-    """Put ``backbone``'s weights in the chosen layout; return the layout its inputs are converted to."""
+def set_layout(backbone: nn.Module, channels_last: bool) -> None:
+    """Put an image backbone's weights in the chosen memory layout, in place, and record it as
+    ``backbone.layout``, the layout its ``forward`` converts inputs to."""
     if not isinstance(channels_last, bool):
         raise TypeError(f"channels_last must be a bool, got {channels_last!r}")
-    layout = torch.channels_last if channels_last else torch.contiguous_format
-    backbone.to(memory_format=layout)
-    return layout
+    backbone.layout = torch.channels_last if channels_last else torch.contiguous_format
+    backbone.to(memory_format=backbone.layout)
 
 
 def image_backbone(name: str, cnn_channels: tuple[int, ...], grid: int) -> nn.Module:
