@@ -93,6 +93,7 @@ from .sweep_runner import (
     is_finished,
     run_dir,
     run_one,
+    setting_keys,
     sweep_lock,
     write_manifest,
 )
@@ -183,7 +184,17 @@ def plan_runs(
         extra += own
         for seed in seeds:
             run_id = run_id_for(config, [*overrides, *own], assignment, seed)
-            runs.append(PlannedRun(run_id, seed, assignment, tuple(overrides) + extra, generator, objective))
+            runs.append(
+                PlannedRun(
+                    run_id,
+                    seed,
+                    assignment,
+                    tuple(overrides) + extra,
+                    generator,
+                    objective,
+                    dict(per_objective.get(objective, {})),
+                )
+            )
     return runs
 
 
@@ -323,7 +334,7 @@ def sweep(
     with sweep_lock(out):
         (out / "runs").mkdir(parents=True, exist_ok=True)
         copied = {str(source): copy_finished_runs([r.run_id for r in runs], source, out) for source in reuse}
-        settings = objective_settings(objective_params, objective_overrides)
+        settings = {run.objective: run.settings for run in runs if run.settings}
         write_manifest(out, config, grid, seeds, overrides, runs, settings)
         table = _execute(
             run_fn, config, runs, list(grid), out, workers, backend, progress, resources, fail_fast, started
@@ -417,7 +428,10 @@ def check_configs(config: Any, runs: Sequence[PlannedRun]) -> None:
 
 
 def plan_table(out: Path, runs: Sequence[PlannedRun], grid_keys: Sequence[str]) -> pd.DataFrame:
-    """The planned runs and the state of their directories (no file is read beyond ``exists``)."""
+    """The planned runs and the state of their directories (no file is read beyond ``exists``): run id,
+    seed, generator, objective, the grid keys, the per-objective settings (empty for the other objectives)
+    and ``state``."""
+    keys = [*grid_keys, *setting_keys(list(runs), list(grid_keys))]
     rows = []
     for run in runs:
         directory = run_dir(out, run)
@@ -431,7 +445,7 @@ def plan_table(out: Path, runs: Sequence[PlannedRun], grid_keys: Sequence[str]) 
             state = "new"
         rows.append(
             {"run_id": run.run_id, "seed": run.seed, "generator": run.generator, "objective": run.objective}
-            | {key: run.assignment.get(key) for key in grid_keys}
+            | {key: run.settings.get(key, run.assignment.get(key)) for key in keys}
             | {"state": state}
         )
     return pd.DataFrame(rows)

@@ -46,7 +46,12 @@ from .types import (
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One run of a sweep: its id, seed, grid assignment and the overrides that realise it."""
+    """One run of a sweep: its id, seed, grid assignment and the overrides that realise it.
+
+    ``settings`` are the per-objective settings this run got on top of the grid (a sweep's
+    ``[objective_params]`` / ``[objective_overrides]`` for its objective, as dotted config keys); they become
+    columns of the results and loss tables, empty for the runs of other objectives.
+    """
 
     run_id: str
     seed: int
@@ -54,6 +59,7 @@ class PlannedRun:
     overrides: tuple[str, ...]
     generator: str
     objective: str
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def run_dir(out: Path, run: PlannedRun) -> Path:
@@ -145,15 +151,21 @@ def loss_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
 
 def _with_identity(rows: pd.DataFrame, run: PlannedRun, result: Any = None) -> pd.DataFrame:
     """``rows`` with the run's identity columns: run_id, generator and objective (as the run's resolved
-    config names them, else as planned), seed and one column per grid key."""
+    config names them, else as planned), seed, one column per grid key and one per per-objective setting."""
     resolved = getattr(result, "config", None) or {}
     rows["run_id"] = run.run_id
     rows["generator"] = str(resolved.get("generator", {}).get("name", run.generator))
     rows["objective"] = str(resolved.get("objective", {}).get("name", run.objective))
     rows["seed"] = run.seed
-    for key, value in run.assignment.items():
+    for key, value in {**run.assignment, **run.settings}.items():  # a setting wins, as in the run
         rows[key] = value
     return rows
+
+
+def setting_keys(runs: list[PlannedRun], grid_keys: list[str]) -> list[str]:
+    """The per-objective setting keys of ``runs`` that are not grid keys, in order of first appearance."""
+    keys = dict.fromkeys(k for run in runs for k in run.settings)
+    return [k for k in keys if k not in grid_keys]
 
 
 def result_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
@@ -187,7 +199,9 @@ class ResultTable:
     """Rows of the runs done so far, written in plan order with atomic replaces."""
 
     def __init__(self, out: Path, runs: list[PlannedRun], grid_keys: list[str]) -> None:
-        self.out, self.runs, self.grid_keys = out, runs, grid_keys
+        self.out, self.runs = out, runs
+        # grid keys, then the per-objective settings (columns that are empty for the other objectives)
+        self.grid_keys = [*grid_keys, *setting_keys(runs, grid_keys)]
         self.rows: dict[str, pd.DataFrame] = {}
         self.losses: dict[str, pd.DataFrame] = {}
 

@@ -21,6 +21,7 @@ from interactions.types import LOSS_COLUMNS as EPOCH_LOSS_COLUMNS
 from interactions.types import LOSS_RUN_COLUMNS
 
 from . import theme
+from .results import varies_within_an_objective
 
 #: Fixed columns of a losses table (contract 8, declared in ``interactions.types``); grid columns follow.
 LOSS_TABLE_COLUMNS: tuple[str, ...] = (*LOSS_RUN_COLUMNS, *EPOCH_LOSS_COLUMNS)
@@ -71,7 +72,7 @@ def _loss_grid_keys(frame: pd.DataFrame) -> list[str]:
         for c in frame.columns
         if c not in LOSS_TABLE_COLUMNS
         and not c.startswith("_")
-        and frame[c].nunique(dropna=False) > 1
+        and varies_within_an_objective(frame, c)
         and c not in ("generator.name", "objective.name")
     ]
 

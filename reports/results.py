@@ -85,17 +85,28 @@ def validate_results(frame: pd.DataFrame, source: str = "results table") -> pd.D
 
 
 def grid_keys(frame: pd.DataFrame, varying: bool = False) -> list[str]:
-    """The grid-key columns, optionally only those with > 1 value.
+    """The grid-key columns, optionally only those that vary within some objective.
 
     These are the columns besides the fixed ones, except ``generator.name``/``objective.name`` (copies of
-    fixed columns) and derived columns, whose names start with ``_``.
+    fixed columns) and derived columns, whose names start with ``_``. With ``varying``, a column must take
+    more than one value among the rows of one objective: a per-objective setting of a sweep (e.g.
+    ``objective.params.lam`` for Cross+Self only) is a column that is constant within each objective, and
+    grouping by ``objective`` already separates its values.
     """
     keys = [
         c for c in frame.columns if c not in RESULT_COLUMNS and c not in _NAME_KEYS and not c.startswith("_")
     ]
     if varying:
-        keys = [k for k in keys if frame[k].nunique(dropna=False) > 1]
+        keys = [k for k in keys if varies_within_an_objective(frame, k)]
     return keys
+
+
+def varies_within_an_objective(frame: pd.DataFrame, key: str) -> bool:
+    """True when ``frame[key]`` takes more than one value (NaN counted) among the rows of one objective."""
+    if "objective" not in frame.columns:
+        return frame[key].nunique(dropna=False) > 1
+    counts = frame.groupby("objective", sort=False, dropna=False)[key].nunique(dropna=False)
+    return bool((counts > 1).any())
 
 
 def finished(frame: pd.DataFrame) -> pd.DataFrame:

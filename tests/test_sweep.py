@@ -314,6 +314,36 @@ def test_sweep_json_records_the_per_objective_settings(tmp_path):
     assert manifest["objective_settings"] == own
 
 
+def test_per_objective_settings_are_columns_of_the_tables(tmp_path):
+    """A setting only Cross gets is a column of results.csv, losses.csv and the dry-run plan: its value on
+    Cross's rows, empty on the others; the reports do not take it for a grid key."""
+    from reports.results import grid_keys, load_results
+
+    own = dict(
+        objective_params={"cross": {"temperature": 0.2}}, objective_overrides={"cross": {"train.lr": 1e-4}}
+    )
+    plan = sweep("xor", GRID, SEEDS, out=tmp_path / "out", progress=False, dry_run=True, **own)
+    assert list(plan.columns[-3:]) == ["objective.params.temperature", "train.lr", "state"]
+    _sweep(tmp_path / "out", run_fn=fake_run, **own)
+    table = load_results(tmp_path / "out")
+    cross, comm = table[table["objective"] == "cross"], table[table["objective"] == "comm"]
+    assert (cross["objective.params.temperature"] == 0.2).all() and (cross["train.lr"] == 1e-4).all()
+    assert comm["objective.params.temperature"].isna().all() and comm["train.lr"].isna().all()
+    assert grid_keys(table, varying=True) == ["generator.params.synergy"]
+    assert {r.objective: r.settings for r in plan_runs("xor", GRID, [0], (), **own)} == {
+        "comm": {},
+        "cross": {"objective.params.temperature": 0.2, "train.lr": 1e-4},
+    }
+
+
+def test_a_per_objective_setting_of_a_grid_key_shows_the_value_the_run_got(tmp_path):
+    """When a per-objective setting overrides a grid key, that objective's rows show the setting."""
+    _sweep(tmp_path, run_fn=fake_run, objective_overrides={"cross": {"generator.params.synergy": 3}})
+    table = pd.read_csv(tmp_path / "results.csv")
+    assert set(table.loc[table["objective"] == "cross", "generator.params.synergy"]) == {3}
+    assert set(table.loc[table["objective"] == "comm", "generator.params.synergy"]) == {1, 2}
+
+
 def test_shipped_xor_sweep_runs_both_protocols_over_five_seeds():
     config, grid, seeds, overrides = load_sweep("xor")
     assert config == "xor" and seeds == [0, 1, 2, 3, 4] and overrides == []

@@ -179,6 +179,13 @@ def test_grid_keys_that_vary_become_rows():
     assert set(table["generator.params.synergy"]) == {1, 2}
 
 
+def test_a_per_objective_setting_is_not_a_grid_key():
+    """A column set for one objective only (a sweep's ``[objective_params]``) leaves the verdicts alone."""
+    df = paper_like_table()
+    own = df.assign(**{"objective.params.lam": np.where(df["objective"] == "cross_self", 8.0, np.nan)})
+    pd.testing.assert_frame_equal(verdict_table(own), verdict_table(df))
+
+
 def test_only_the_probe_rows_are_judged():
     probe = paper_like_table().assign(estimator="probe")
     other = probe.assign(estimator="pid_bits", capture=1.0)  # another estimator's rows in the same table
