@@ -286,9 +286,9 @@ def sweep(
             (e.g. ``{"factorcl": {"train.lr": 1e-4}}``); a sweep file's ``[objective_overrides]``, extended.
         fail_fast: stop at the first failed run (running ones are terminated and resume on the next call);
             local backend only.
-        dry_run: plan only: return the planned runs (``run_id``, ``seed``, ``generator``, ``objective``,
-            grid columns and ``state``: "finished", "interrupted", "failed" or "new") without training or
-            writing anything.
+        dry_run: plan only: check that every planned config resolves, then return the planned runs
+            (``run_id``, ``seed``, ``generator``, ``objective``, grid columns, per-objective settings and
+            ``state``: "finished", "interrupted", "failed" or "new") without training or writing anything.
         reuse: other sweep directories whose finished runs with the same run ids (the same whole config)
             are copied into ``out`` before any run starts (``copy_finished_runs``); they count as reused.
 
@@ -323,12 +323,12 @@ def sweep(
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
     out = Path(out)
     runs = plan_runs(config, grid, seeds, overrides, objective_params, objective_overrides)
+    if run_fn is None:
+        check_configs(config, runs)  # a dry run too: a plan whose configs do not resolve is no plan
     if dry_run:
         return plan_table(out, runs, list(grid))
     if run_fn is None:
         from .experiment import run as run_fn
-
-        check_configs(config, runs)
     if backend == "ray" or workers > 1:
         run_fn = _with_registrations(run_fn, runs)
     with sweep_lock(out):

@@ -344,6 +344,23 @@ def test_a_per_objective_setting_of_a_grid_key_shows_the_value_the_run_got(tmp_p
     assert set(table.loc[table["objective"] == "comm", "generator.params.synergy"]) == {1, 2}
 
 
+def test_every_shipped_sweep_plans_configs_that_resolve(tmp_path):
+    """``--dry-run`` resolves every planned config: each shipped sweep passes, a bad one is refused."""
+    from interactions.sweep import shipped_sweeps
+
+    for name, _ in shipped_sweeps():
+        plan = sweep(name, out=tmp_path / name, progress=False, dry_run=True)
+        assert len(plan) >= 18 and set(plan["state"]) == {"new"}, name
+        if name == "trifeature_cpu_deep":
+            lam = plan.groupby("objective")["objective.params.lam"].unique().to_dict()
+            assert lam["cross_self"].tolist() == [16.0] and np.isnan(lam["comm"]).all()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('config = "xor"\nseeds = [0]\n[grid]\n"train.lr" = [1e-3, -1.0]\n')
+    with pytest.raises(ValueError, match="train.lr=-1.0"):
+        sweep(str(bad), out=tmp_path / "bad", progress=False, dry_run=True)
+    assert not (tmp_path / "bad").exists()
+
+
 def test_shipped_xor_sweep_runs_both_protocols_over_five_seeds():
     config, grid, seeds, overrides = load_sweep("xor")
     assert config == "xor" and seeds == [0, 1, 2, 3, 4] and overrides == []
