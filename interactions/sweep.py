@@ -88,12 +88,12 @@ from .sweep_runner import (
     PlannedRun,
     ResultTable,
     SweepLockedError,
+    column_keys,
     execute_local,
     execute_ray,
     is_finished,
     run_dir,
     run_one,
-    setting_keys,
     sweep_lock,
     write_manifest,
 )
@@ -431,7 +431,7 @@ def plan_table(out: Path, runs: Sequence[PlannedRun], grid_keys: Sequence[str]) 
     """The planned runs and the state of their directories (no file is read beyond ``exists``): run id,
     seed, generator, objective, the grid keys, the per-objective settings (empty for the other objectives)
     and ``state``."""
-    keys = [*grid_keys, *setting_keys(list(runs), list(grid_keys))]
+    keys = column_keys(list(runs), list(grid_keys))
     rows = []
     for run in runs:
         directory = run_dir(out, run)
@@ -445,7 +445,7 @@ def plan_table(out: Path, runs: Sequence[PlannedRun], grid_keys: Sequence[str]) 
             state = "new"
         rows.append(
             {"run_id": run.run_id, "seed": run.seed, "generator": run.generator, "objective": run.objective}
-            | {key: run.settings.get(key, run.assignment.get(key)) for key in keys}
+            | {key: run.columns.get(key) for key in keys}
             | {"state": state}
         )
     return pd.DataFrame(rows)

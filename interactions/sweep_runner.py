@@ -61,6 +61,11 @@ class PlannedRun:
     objective: str
     settings: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def columns(self) -> dict[str, Any]:
+        """Its values of the grid and setting columns; a setting wins over the grid, as in the run."""
+        return {**self.assignment, **self.settings}
+
 
 def run_dir(out: Path, run: PlannedRun) -> Path:
     return out / "runs" / run.run_id
@@ -157,15 +162,16 @@ def _with_identity(rows: pd.DataFrame, run: PlannedRun, result: Any = None) -> p
     rows["generator"] = str(resolved.get("generator", {}).get("name", run.generator))
     rows["objective"] = str(resolved.get("objective", {}).get("name", run.objective))
     rows["seed"] = run.seed
-    for key, value in {**run.assignment, **run.settings}.items():  # a setting wins, as in the run
+    for key, value in run.columns.items():
         rows[key] = value
     return rows
 
 
-def setting_keys(runs: list[PlannedRun], grid_keys: list[str]) -> list[str]:
-    """The per-objective setting keys of ``runs`` that are not grid keys, in order of first appearance."""
-    keys = dict.fromkeys(k for run in runs for k in run.settings)
-    return [k for k in keys if k not in grid_keys]
+def column_keys(runs: list[PlannedRun], grid_keys: list[str]) -> list[str]:
+    """The tables' run columns: the grid keys, then the per-objective setting keys of ``runs`` that are not
+    grid keys (in order of first appearance; empty for the other objectives' rows)."""
+    settings = dict.fromkeys(k for run in runs for k in run.settings)
+    return [*grid_keys, *(k for k in settings if k not in grid_keys)]
 
 
 def result_rows(run: PlannedRun, result: Any) -> pd.DataFrame:
@@ -200,8 +206,7 @@ class ResultTable:
 
     def __init__(self, out: Path, runs: list[PlannedRun], grid_keys: list[str]) -> None:
         self.out, self.runs = out, runs
-        # grid keys, then the per-objective settings (columns that are empty for the other objectives)
-        self.grid_keys = [*grid_keys, *setting_keys(runs, grid_keys)]
+        self.grid_keys = column_keys(runs, grid_keys)
         self.rows: dict[str, pd.DataFrame] = {}
         self.losses: dict[str, pd.DataFrame] = {}
 
