@@ -17,7 +17,8 @@ Protocol choices (spec section 5 and section 7, item 12):
 * C is chosen on a stratified 60/40 split of the training rows (CoMM's fraction) over the grid
   1e-4 ... 1e4 by **held-out cross-entropy** (CoMM: macro accuracy). Cross-entropy is the quantity ``bits``
   is made of, it is smooth in C and it does not tie on small hold-outs. The path runs from strong to weak
-  regularisation with warm starts and stops after two successive C values worse than the best (``patience``).
+  regularisation with warm starts over the whole grid (an early stop on ``patience`` successive worse C
+  values can be asked for; it can stop on the flat loss of a weak term, ``estimators.probe.select_C``).
   Then the probe is refitted on all training rows.
 * Balanced accuracy = mean per-class recall over the classes present in the test labels (sklearn's
   definition); ``chance`` = 1 / ``n_classes`` with ``n_classes`` the number of those classes.
@@ -73,7 +74,7 @@ def capture(
     standardize: bool = True,
     max_iter: int = 500,
     tol: float = 1e-5,
-    patience: int | None = 2,
+    patience: int | None = None,
     decision: str = "argmax",
     precision: str = "float64",
 ) -> pd.DataFrame:
@@ -94,8 +95,8 @@ def capture(
         selection: "cross_entropy" (default) or "balanced_accuracy", the hold-out criterion for C.
         standardize: standardise features with the training rows' statistics (default True).
         max_iter, tol: L-BFGS settings of each fit.
-        patience: the C path stops after this many successive C values worse than the best on the
-            hold-out (None: fit the whole grid).
+        patience: None (default) fits the whole C grid; an int stops the C path after this many
+            successive C values worse than the best on the hold-out.
         decision: "argmax" (default, CoMM's probe) or "balanced" (argmax of q(k | z) / pi_k, the Bayes rule
             for balanced accuracy): how each test row's class is predicted; ``bits`` does not depend on it.
         precision: "float64" (default) or "float32": the arithmetic of the probe fits' products with the
