@@ -412,27 +412,42 @@ def select_C(
     Returns (best C, {C: score} for the C values fitted, the best fit's parameters for a warm start). The
     score is the hold-out cross-entropy in bits (lower is better) or balanced accuracy (higher is better,
     predictions by ``decision``); ties go to the smaller C.
+
+    Warns (``ProbeConvergenceWarning``) only when the fit of the chosen C stopped at ``max_iter``: on a nearly
+    separable label the weakly regularised end of the grid always does, and a fit that is not chosen does
+    not enter the result.
     """
     fit_idx, val_idx = stratified_split(y, holdout_fraction, rng)
     if len(val_idx) == 0:
         raise ValueError(f"too few training rows ({len(y)}) for a hold-out of {holdout_fraction:.0%}")
     path: dict[float, float] = {}
-    best_c, best_score, best_params, init, worse = math.nan, math.inf, None, None, 0
+    best_c, best_score, best_params, best_converged, init, worse = math.nan, math.inf, None, True, None, 0
     x_fit, y_fit = x[fit_idx], y[fit_idx]
     basis = principal_basis(x_fit)  # shared by every fit on the path
     for c in sorted(float(c) for c in Cs):
         if patience is not None and worse >= patience:
             break
         probe = LogisticProbe(c, max_iter=max_iter, tol=tol, precision=precision)
-        probe.fit(x_fit, y_fit, init=init, basis=basis)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ProbeConvergenceWarning)  # judged below, for the chosen C only
+            probe.fit(x_fit, y_fit, init=init, basis=basis)
         init = probe.params_
         ce, acc = probe.score_bits(x[val_idx], y[val_idx], decision)
         path[c] = ce if selection == "cross_entropy" else acc
         loss = ce if selection == "cross_entropy" else -acc
         if loss < best_score:
             best_c, best_score, best_params, worse = c, loss, probe.params_, 0
+            best_converged = probe.converged_
         else:
             worse += 1
+    if not best_converged:
+        warnings.warn(
+            "the hold-out fit of the chosen C stopped at max_iter before its gradient tolerance (typical of "
+            "nearly separable labels, whose scores are then near their ceiling anyway); raise max_iter for "
+            "exact fits",
+            ProbeConvergenceWarning,
+            stacklevel=3,
+        )
     return best_c, path, best_params
 
 

@@ -166,9 +166,9 @@ def test_float32_products_give_the_float64_probe_within_float32_rounding():
     assert fast.C == wide.C and len(wide.path) >= 3
     assert fast.bits == pytest.approx(wide.bits, abs=1e-4)
     assert fast.balanced_accuracy == pytest.approx(wide.balanced_accuracy, abs=2e-3)
-    # along the path each fit stops at gtol 1e-5, a little apart in the two arithmetics (3e-4 bits at C = 100).
-    # Far past the chosen C (1,000x and more, hold-out loss 4x the best) the objective is nearly flat and the
-    # two stop ~0.01 bits apart on the hold-out; that end never decides C, so it is not compared.
+    # along the path each fit stops at gtol 1e-5, a little apart in the two arithmetics (3e-4 bits at
+    # C = 100). Far past the chosen C (1,000x and more, hold-out loss 4x the best) the objective is nearly
+    # flat and the two stop ~0.01 bits apart on the hold-out; that end never decides C, so it is not compared.
     near = [c for c in wide.path if c <= 1e3 * wide.C]
     assert len(near) >= 5
     assert all(fast.path[c] == pytest.approx(wide.path[c], abs=1e-3) for c in near)

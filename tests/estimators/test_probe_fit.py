@@ -147,9 +147,10 @@ def test_converged_fits_make_the_probe_independent_of_the_arithmetic():
 def weak_signal(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
     """A binary label carried by one low-variance direction of d correlated features, and I(x; y) in bits.
 
-    s ~ N(0, I_d), P(y = 1 | s) = sigmoid(s_0 - 2.5) (about 10 % positives); x = (s * [0.02, 1, ..., 1]) Q with
-    Q a random rotation, so after per-feature standardisation the signal still lies in a direction of variance
-    ~4e-4, the shape of a weak term in real network features. I(x; y) = I(s_0; y) by Gauss-Hermite quadrature.
+    s ~ N(0, I_d), P(y = 1 | s) = sigmoid(s_0 - 2.5) (about 10 % positives); x = (s * [0.02, 1, ..., 1]) Q
+    with Q a random rotation, so after per-feature standardisation the signal still lies in a direction of
+    variance ~4e-4, the shape of a weak term in real network features. I(x; y) = I(s_0; y) by Gauss-Hermite
+    quadrature.
     """
     rng = np.random.default_rng(seed)
     s = rng.standard_normal((n, d))
@@ -179,3 +180,29 @@ def test_a_weak_signal_behind_a_flat_loss_is_found(seed):
     assert len(whole.path) == 9 and whole.C >= 10
     assert 0.02 < whole.bits < truth + 0.02
     assert early.C <= 1e-3 and abs(early.bits) < 0.005
+
+
+def test_only_a_chosen_fit_cut_short_warns(monkeypatch):
+    # Three overlapping clusters: at max_iter = 20 the weakly regularised end of the C path stops at max_iter
+    # (as a nearly separable shape label's always does) while the chosen C converges. Those fits do not enter
+    # the result, so the probe stays silent; at max_iter = 10 the chosen fit itself is cut short and it warns.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 1500)
+    x = rng.normal(size=(3, 8))[y] + rng.normal(size=(1500, 8))
+    fits: list[tuple[float, bool]] = []
+    fit = LogisticProbe.fit
+
+    def recorded_fit(self, *args, **kwargs):
+        out = fit(self, *args, **kwargs)
+        fits.append((self.C, self.converged_))
+        return out
+
+    monkeypatch.setattr(LogisticProbe, "fit", recorded_fit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProbeConvergenceWarning)
+        score = probe_term(x[:1000], y[:1000], x[1000:], y[1000:], seed=0, max_iter=20)
+    cut = [c for c, converged in fits[:-1] if not converged]  # the path; the last fit is the refit
+    assert cut and score.C < min(cut) and fits[-1] == (score.C, True)
+    with pytest.warns(ProbeConvergenceWarning) as record:  # the chosen C's hold-out fit, then the refit
+        probe_term(x[:1000], y[:1000], x[1000:], y[1000:], seed=0, max_iter=10)
+    assert "chosen C" in str(record[0].message)
