@@ -407,7 +407,7 @@ def select_C(
     low-variance signal direction pays off; a stop on the plateau picks the prior (0 bits;
     ``tests/estimators/test_probe_fit.py::test_a_weak_signal_behind_a_flat_loss_is_found``). The whole
     grid costs time only where the best C is small and the weakly regularised fits are long: nothing
-    measurable on the shipped sweeps' network features, 1.7x and 4.4x on ``bench_probe.py``'s synthetic
+    measurable on the shipped sweeps' network features, 1.7x and 4.5x on ``bench_probe.py``'s synthetic
     mixed and isotropic features. ``patience=2`` is the early stop for terms known to be strong.
 
     Returns (best C, {C: score} for the C values fitted, the best fit's parameters for a warm start). The
