@@ -74,9 +74,9 @@ def sklearn_capture(z, sample, z_test, sample_test, seed: int = 0) -> list[tuple
     return out
 
 
-def count_cut_fits(fn) -> int:
-    """Run fn and count our probe fits that stopped at max_iter, chosen or not (the probe itself only warns
-    about the chosen one)."""
+def count_cut_fits(fn):
+    """fn's result and how many of our probe fits stopped at max_iter while it ran, chosen or not (the
+    probe itself only warns about the chosen one)."""
     fit, cut = LogisticProbe.fit, []
 
     def counted(self, *args, **kwargs):
@@ -86,10 +86,10 @@ def count_cut_fits(fn) -> int:
 
     LogisticProbe.fit = counted
     try:
-        fn()
+        result = fn()
     finally:
         LogisticProbe.fit = fit
-    return sum(cut)
+    return result, sum(cut)
 
 
 def best_time(fn, repeats: int) -> float:
@@ -119,11 +119,7 @@ def main() -> None:
         ref_cut = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
     warnings.simplefilter("ignore", ConvergenceWarning)
     warnings.simplefilter("ignore", ProbeConvergenceWarning)
-    tables = {}
-    ours_cut = count_cut_fits(
-        lambda: tables.setdefault("ours", capture(z, sample, z_test=z_test, sample_test=sample_test))
-    )
-    table = tables["ours"]
+    table, ours_cut = count_cut_fits(lambda: capture(z, sample, z_test=z_test, sample_test=sample_test))
     ours = best_time(lambda: capture(z, sample, z_test=z_test, sample_test=sample_test), args.repeats)
     fast = best_time(
         lambda: capture(z, sample, z_test=z_test, sample_test=sample_test, precision="float32"), args.repeats
