@@ -41,7 +41,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize
@@ -371,6 +371,8 @@ class ProbeScore:
         n_classes: classes present in the test labels; chance = 1 / n_classes.
         n_train, n_test: rows used to fit (all training rows) and to score.
         path: ``{C: hold-out score}`` of the selection (empty for one class).
+        cut_short: the C values of the path whose hold-out fit stopped at ``max_iter`` (chosen or not).
+        converged: False when the final refit (at ``C``, on all training rows) stopped at ``max_iter``.
     """
 
     bits: float
@@ -382,6 +384,18 @@ class ProbeScore:
     n_train: int
     n_test: int
     path: dict[float, float] = field(default_factory=dict)
+    cut_short: tuple[float, ...] = ()
+    converged: bool = True
+
+
+class Selection(NamedTuple):
+    """What ``select_C`` found: the best C, ``{C: hold-out score}`` for the C values fitted, the best fit's
+    parameters (a warm start for the refit) and the C values whose fit stopped at ``max_iter``."""
+
+    C: float
+    path: dict[float, float]
+    params: np.ndarray
+    cut_short: tuple[float, ...]
 
 
 def select_C(
@@ -397,7 +411,7 @@ def select_C(
     patience: int | None = None,
     decision: str = "argmax",
     precision: str = "float64",
-) -> tuple[float, dict[float, float], np.ndarray]:
+) -> Selection:
     """Pick C on a stratified hold-out of (x, y): fit on the rest along the increasing C path (warm starts).
 
     By default (``patience=None``) every C of the grid is fitted. With an int, the path stops once
@@ -410,9 +424,10 @@ def select_C(
     measurable on the shipped sweeps' network features, 1.7x and 4.5x on ``bench_probe.py``'s synthetic
     mixed and isotropic features. ``patience=2`` is the early stop for terms known to be strong.
 
-    Returns (best C, {C: score} for the C values fitted, the best fit's parameters for a warm start). The
-    score is the hold-out cross-entropy in bits (lower is better) or balanced accuracy (higher is better,
-    predictions by ``decision``); ties go to the smaller C.
+    Returns a ``Selection``: the best C, {C: score} for the C values fitted, the best fit's parameters for
+    a warm start and the C values whose fit was cut at ``max_iter``. The score is the hold-out cross-entropy
+    in bits (lower is better) or balanced accuracy (higher is better, predictions by ``decision``); ties go
+    to the smaller C.
 
     Warns (``ProbeConvergenceWarning``) only when the fit of the chosen C stopped at ``max_iter``: on a nearly
     separable label the weakly regularised end of the grid always does, and a fit that is not chosen does
@@ -422,6 +437,7 @@ def select_C(
     if len(val_idx) == 0:
         raise ValueError(f"too few training rows ({len(y)}) for a hold-out of {holdout_fraction:.0%}")
     path: dict[float, float] = {}
+    cut: list[float] = []
     best_c, best_score, best_params, best_converged, init, worse = math.nan, math.inf, None, True, None, 0
     x_fit, y_fit = x[fit_idx], y[fit_idx]
     basis = principal_basis(x_fit)  # shared by every fit on the path
@@ -433,6 +449,8 @@ def select_C(
             warnings.simplefilter("ignore", ProbeConvergenceWarning)  # judged below, for the chosen C only
             probe.fit(x_fit, y_fit, init=init, basis=basis)
         init = probe.params_
+        if not probe.converged_:
+            cut.append(c)
         ce, acc = probe.score_bits(x[val_idx], y[val_idx], decision)
         path[c] = ce if selection == "cross_entropy" else acc
         loss = ce if selection == "cross_entropy" else -acc
@@ -449,7 +467,7 @@ def select_C(
             ProbeConvergenceWarning,
             stacklevel=3,
         )
-    return best_c, path, best_params
+    return Selection(best_c, path, best_params, tuple(cut))
 
 
 def probe_term(
@@ -520,10 +538,14 @@ def probe_term(
         probe = LogisticProbe(1.0).fit(x_tr, y_tr)
         ce, _ = probe.score_bits(x_te, y_te)  # raises if the test rows hold another class
         return ProbeScore(h_test - ce, math.nan, h_test, ce, math.nan, n_test_classes, len(y_tr), len(y_te))
-    best_c, path, init = select_C(
+    chosen = select_C(
         x_tr, y_tr, Cs=Cs, holdout_fraction=holdout_fraction, selection=selection, rng=rng,
         max_iter=max_iter, tol=tol, patience=patience, decision=decision, precision=precision,
     )  # fmt: skip
-    probe = LogisticProbe(best_c, max_iter=max_iter, tol=tol, precision=precision).fit(x_tr, y_tr, init=init)
+    probe = LogisticProbe(chosen.C, max_iter=max_iter, tol=tol, precision=precision)
+    probe.fit(x_tr, y_tr, init=chosen.params)
     ce, acc = probe.score_bits(x_te, y_te, decision)
-    return ProbeScore(h_test - ce, acc, h_test, ce, best_c, n_test_classes, len(y_tr), len(y_te), path)
+    return ProbeScore(
+        h_test - ce, acc, h_test, ce, chosen.C, n_test_classes, len(y_tr), len(y_te), chosen.path,
+        chosen.cut_short, probe.converged_,
+    )  # fmt: skip

@@ -182,27 +182,20 @@ def test_a_weak_signal_behind_a_flat_loss_is_found(seed):
     assert early.C <= 1e-3 and abs(early.bits) < 0.005
 
 
-def test_only_a_chosen_fit_cut_short_warns(monkeypatch):
+def test_only_a_chosen_fit_cut_short_warns():
     # Three overlapping clusters: at max_iter = 20 the weakly regularised end of the C path stops at max_iter
     # (as a nearly separable shape label's always does) while the chosen C converges. Those fits do not enter
-    # the result, so the probe stays silent; at max_iter = 10 the chosen fit itself is cut short and it warns.
+    # the result, so the probe stays silent but lists them; at max_iter = 10 the chosen fit itself is cut
+    # short and it warns.
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 1500)
     x = rng.normal(size=(3, 8))[y] + rng.normal(size=(1500, 8))
-    fits: list[tuple[float, bool]] = []
-    fit = LogisticProbe.fit
-
-    def recorded_fit(self, *args, **kwargs):
-        out = fit(self, *args, **kwargs)
-        fits.append((self.C, self.converged_))
-        return out
-
-    monkeypatch.setattr(LogisticProbe, "fit", recorded_fit)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ProbeConvergenceWarning)
         score = probe_term(x[:1000], y[:1000], x[1000:], y[1000:], seed=0, max_iter=20)
-    cut = [c for c, converged in fits[:-1] if not converged]  # the path; the last fit is the refit
-    assert cut and score.C < min(cut) and fits[-1] == (score.C, True)
+    assert score.cut_short and score.C < min(score.cut_short) and score.converged
+    assert set(score.cut_short) <= set(score.path)
     with pytest.warns(ProbeConvergenceWarning) as record:  # the chosen C's hold-out fit, then the refit
-        probe_term(x[:1000], y[:1000], x[1000:], y[1000:], seed=0, max_iter=10)
+        cut = probe_term(x[:1000], y[:1000], x[1000:], y[1000:], seed=0, max_iter=10)
+    assert cut.C in cut.cut_short
     assert "chosen C" in str(record[0].message)
