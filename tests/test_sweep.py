@@ -228,7 +228,10 @@ def test_shipped_sweep_files_load():
         "objective.name": ["cross", "cross_self", "factorcl", "comm"],
         "generator.params.bias": [0.0, 1.0],  # contract 2: bias is a float
     }
-    assert load_sweep("trifeature_cpu")[0] == "trifeature_cpu"
+    config, _, seeds, overrides = load_sweep("trifeature_cpu")  # the 4-conv, 64-epoch CPU protocol
+    assert config == "trifeature_cpu" and seeds == [42, 43, 44]
+    assert overrides == ["model.cnn_channels=[32, 64, 64, 128]", "train.epochs=64"]
+    assert load_sweep("trifeature_cpu_fast")[3] == []  # the base config as it is
     with pytest.raises(ValueError, match="did you mean 'xor'"):
         load_sweep("xorr")
 
@@ -351,9 +354,10 @@ def test_every_shipped_sweep_plans_configs_that_resolve(tmp_path):
     for name, _ in shipped_sweeps():
         plan = sweep(name, out=tmp_path / name, progress=False, dry_run=True)
         assert len(plan) >= 18 and set(plan["state"]) == {"new"}, name
-        if name == "trifeature_cpu_deep":
+        if name in ("trifeature_cpu", "trifeature_cpu_fast"):  # Cross+Self's CPU-budget self weight only
             lam = plan.groupby("objective")["objective.params.lam"].unique().to_dict()
-            assert lam["cross_self"].tolist() == [16.0] and np.isnan(lam["comm"]).all()
+            want = 16.0 if name == "trifeature_cpu" else 8.0
+            assert lam["cross_self"].tolist() == [want] and np.isnan(lam["comm"]).all()
     bad = tmp_path / "bad.toml"
     bad.write_text('config = "xor"\nseeds = [0]\n[grid]\n"train.lr" = [1e-3, -1.0]\n')
     with pytest.raises(ValueError, match="train.lr=-1.0"):
