@@ -438,7 +438,7 @@ def select_C(
         raise ValueError(f"too few training rows ({len(y)}) for a hold-out of {holdout_fraction:.0%}")
     path: dict[float, float] = {}
     cut: list[float] = []
-    best_c, best_score, best_params, best_converged, init, worse = math.nan, math.inf, None, True, None, 0
+    best_c, best_score, best_params, init, worse = math.nan, math.inf, None, None, 0
     x_fit, y_fit = x[fit_idx], y[fit_idx]
     basis = principal_basis(x_fit)  # shared by every fit on the path
     for c in sorted(float(c) for c in Cs):
@@ -456,10 +456,9 @@ def select_C(
         loss = ce if selection == "cross_entropy" else -acc
         if loss < best_score:
             best_c, best_score, best_params, worse = c, loss, probe.params_, 0
-            best_converged = probe.converged_
         else:
             worse += 1
-    if not best_converged:
+    if best_c in cut:  # the chosen C's own fit stopped at max_iter
         warnings.warn(
             "the hold-out fit of the chosen C stopped at max_iter before its gradient tolerance (typical of "
             "nearly separable labels, whose scores are then near their ceiling anyway); raise max_iter for "

@@ -196,6 +196,6 @@ def test_only_a_chosen_fit_cut_short_warns():
     assert score.cut_short and score.C < min(score.cut_short) and score.converged
     assert set(score.cut_short) <= set(score.path)
     with pytest.warns(ProbeConvergenceWarning) as record:  # the chosen C's hold-out fit, then the refit
-        cut = probe_term(x[:1000], y[:1000], x[1000:], y[1000:], seed=0, max_iter=10)
-    assert cut.C in cut.cut_short
+        short = probe_term(x[:1000], y[:1000], x[1000:], y[1000:], seed=0, max_iter=10)
+    assert short.C in short.cut_short
     assert "chosen C" in str(record[0].message)
