@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, log_loss
 
 from estimators.capture import capture
-from estimators.probe import LogisticProbe, _loss_and_grad, balanced_accuracy, probe_term
+from estimators.probe import (
+    LogisticProbe,
+    ProbeConvergenceWarning,
+    _loss_and_grad,
+    balanced_accuracy,
+    probe_term,
+)
 from interactions.types import PROBE_COLUMNS, TERMS, BimodalSample, InteractionSpec
 
 
@@ -250,3 +257,34 @@ def test_bad_input_is_rejected_with_a_clear_error():
         LogisticProbe(-1.0).fit(z, labels["redundancy"])
     with pytest.raises(ValueError, match="selection"):
         probe_term(z, labels["synergy"], z, labels["synergy"], selection="accuracy")
+
+
+def test_table_carries_each_terms_probe_score_with_its_fits_cut_short():
+    # attrs["probe_scores"] holds the fits behind each row (the same numbers, and the same fits as probe_term
+    # called with capture's per-term seed stream), so a caller can see which fits stopped at max_iter.
+    n = 900
+    labels = uniform_labels(n, (3, 2, 4, 2), seed=11)
+    z = np.column_stack([labels[t] for t in TERMS]) + np.random.default_rng(12).normal(size=(n, 4))
+    sample = make_sample(labels)
+    train, test = sample.subset(slice(0, 600)), sample.subset(slice(600, None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ProbeConvergenceWarning)
+        table = capture(z[:600], train, z_test=z[600:], sample_test=test, seed=5, max_iter=2)
+    scores = table.attrs["probe_scores"]
+    assert list(scores) == list(TERMS)
+    for row in table.itertuples(index=False):
+        score = scores[row.term]
+        assert (score.bits, score.balanced_accuracy, score.C) == (row.bits, row.balanced_accuracy, row.C)
+        rng = np.random.default_rng(np.random.SeedSequence([5, TERMS.index(row.term)]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ProbeConvergenceWarning)
+            direct = probe_term(
+                z[:600], train.targets[row.term], z[600:], test.targets[row.term], seed=rng, max_iter=2
+            )
+        assert direct == score
+    # two L-BFGS iterations fit nothing to the tolerance; the default 500 fit everything here
+    assert all(score.cut_short and not score.converged for score in scores.values())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProbeConvergenceWarning)
+        full = capture(z[:600], train, z_test=z[600:], sample_test=test, seed=5).attrs["probe_scores"]
+    assert all(not score.cut_short and score.converged for score in full.values())
