@@ -76,8 +76,8 @@ def sklearn_capture(z, sample, z_test, sample_test, seed: int = 0) -> list[tuple
 
 def count_cut_fits(table) -> int:
     """How many of ``capture``'s probe fits stopped at max_iter, chosen or not, hold-out path and refit
-    (the probe itself only warns about the chosen one), from the ``ProbeScore`` of each term."""
-    return sum(len(s.cut_short) + (not s.converged) for s in table.attrs["probe_scores"].values())
+    (the probe itself only warns about the chosen one), from the table's record of each term's fits."""
+    return sum(len(f["cut_short"]) + (not f["converged"]) for f in table.attrs["probe_fits"].values())
 
 
 def best_time(fn, repeats: int):

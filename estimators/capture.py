@@ -109,9 +109,9 @@ def capture(
         true_bits (the scored sample's spec); capture = bits / true_bits (NaN when true_bits is 0);
         chance = 1 / n_classes; n_classes (classes in the test labels); feature_dim D; C chosen;
         n_train; n_test; entropy_bits H(T) of the test labels; cross_entropy_bits.
-        ``table.attrs["probe_scores"]`` maps each term to its ``estimators.probe.ProbeScore``, which also
-        says whether a fit stopped at ``max_iter`` (``cut_short`` for the C path, ``converged`` for the
-        refit) and holds the hold-out path.
+        ``table.attrs["probe_fits"]`` maps each term to ``{"cut_short": [C, ...], "converged": bool}``
+        (``estimators.probe.ProbeScore``'s fields: the C values whose hold-out fit stopped at ``max_iter``,
+        and whether the final refit converged). Plain JSON values, so the table still writes to parquet.
 
     Raises:
         TypeError / ValueError: wrong types, shapes, lengths, non-finite features, unknown terms, or a
@@ -136,7 +136,7 @@ def capture(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     spec = (sample_test if sample_test is not None else sample).spec.as_dict()
-    rows, scores = [], {}
+    rows, fits = [], {}
     for term in terms:
         rng = np.random.default_rng(np.random.SeedSequence([int(seed), TERMS.index(term)]))
         y = sample.targets[term]
@@ -152,7 +152,7 @@ def capture(
             standardize_features=standardize, seed=rng, max_iter=max_iter, tol=tol,
             patience=patience, decision=decision, precision=precision,
         )  # fmt: skip
-        scores[term] = score
+        fits[term] = {"cut_short": list(score.cut_short), "converged": bool(score.converged)}
         true_bits = float(spec[term])
         rows.append(
             {
@@ -172,5 +172,5 @@ def capture(
             }
         )
     table = pd.DataFrame(rows, columns=list(PROBE_COLUMNS))
-    table.attrs["probe_scores"] = scores
+    table.attrs["probe_fits"] = fits
     return table
