@@ -1,4 +1,4 @@
-"""Command line: ``interactions run | list | sweep | report`` (also ``python -m interactions``).
+"""Command line: ``interactions run | list | sweep | export | report | bench`` (``python -m interactions``).
 
 Examples::
 
@@ -6,6 +6,8 @@ Examples::
     interactions run xor --set objective.name=cross --set train.epochs=5 --out runs/xor-cross
     interactions sweep xor --grid objective.name=comm,cross --seeds 0-2 --out runs/sweep
     interactions report runs/sweep --out figures/
+    interactions export runs/sweep shared/sweep     # tables and finished runs, no checkpoints
+    interactions sweep xor --grid objective.name=comm,cross --seeds 0-4 --out runs/more --reuse shared/sweep
 
 Exit status: 0 success; 1 a run of the sweep failed, or an unexpected error; 2 bad input (a config, a
 value, a damaged or incomplete results table), named in one line on stderr; 3 another sweep or run is using
@@ -144,6 +146,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         fail_fast=args.fail_fast,
         dry_run=args.dry_run,
+        reuse=args.reuse,
     )
     if args.dry_run:
         print(table.to_string(index=False) if len(table) else "no runs planned")
@@ -159,6 +162,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     _say(args, f"sweep: {format_summary(summary)}")
     print(f"{len(table)} rows written to {args.out}")
     return 1 if failures or summary.get("not_run") else 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .sweep import export_sweep
+
+    copied = export_sweep(args.sweep, args.dest)
+    print(f"{copied} finished runs and the sweep's tables exported to {args.dest} (no checkpoints)")
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -296,7 +307,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="stop at the first failed run instead of finishing the others",
     )
+    sweep_p.add_argument(
+        "--reuse",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="another sweep directory (e.g. an 'interactions export'); its finished runs with the same run "
+        "ids are copied into --out instead of trained (repeatable)",
+    )
     sweep_p.set_defaults(func=_cmd_sweep)
+
+    export_p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="copy a sweep's tables and finished runs without checkpoints (to commit or share)",
+    )
+    export_p.add_argument("sweep", help="a sweep's results directory")
+    export_p.add_argument(
+        "dest", help="a new directory; 'interactions sweep ... --reuse DEST' continues from it"
+    )
+    export_p.set_defaults(func=_cmd_export)
 
     report_p = sub.add_parser(
         "report", parents=[common], help="figures and a summary from a results directory"

@@ -107,6 +107,7 @@ __all__ = [
     "PlannedRun",
     "SweepLockedError",
     "copy_finished_runs",
+    "export_sweep",
     "load_objective_params",
     "load_objective_settings",
     "load_sweep",
@@ -121,7 +122,11 @@ __all__ = [
 
 
 def copy_finished_runs(
-    run_ids: Iterable[str], source: str | os.PathLike[str], out: str | os.PathLike[str]
+    run_ids: Iterable[str],
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    skip: Sequence[str] = (),
 ) -> int:
     """Copy the runs ``run_ids`` that ``source`` (a sweep directory) has finished into the sweep ``out``.
 
@@ -130,10 +135,15 @@ def copy_finished_runs(
     Only runs finished as a sweep judges them (sealed result and metrics, ``sweep_runner.is_finished``) are
     copied; a run already present in ``out`` is left alone.
 
+    Args:
+        skip: file names left out of every copied run directory, e.g. ``("checkpoint.pt",)``: a finished
+            run is loaded from its ``result.json`` alone, so its checkpoint is only needed to re-probe it.
+
     Returns:
         The number of runs copied.
     """
     src_runs, dst_runs = Path(source) / "runs", Path(out) / "runs"
+    ignore = shutil.ignore_patterns(*skip) if skip else None
     copied = 0
     for run_id in run_ids:
         src, dst = src_runs / run_id, dst_runs / run_id
@@ -142,9 +152,52 @@ def copy_finished_runs(
         dst_runs.mkdir(parents=True, exist_ok=True)
         tmp = dst_runs / f".{run_id}.copy"
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(src, tmp)
+        shutil.copytree(src, tmp, ignore=ignore)
         os.replace(tmp, dst)  # atomic: a half-copied run is never taken for a finished one
         copied += 1
+    return copied
+
+
+#: The files of a sweep directory besides its runs (``sweep.json`` and the tables of the finished runs).
+SWEEP_TABLES = ("sweep.json", "results.csv", "results.parquet", "losses.csv")
+
+
+def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> int:
+    """Copy a sweep's tables and finished runs, without checkpoints, into the new directory ``dest``.
+
+    The copy is small (a few KB per run: ``result.json``, ``metrics.jsonl``, ``config.toml``,
+    ``env.json``), so a long sweep's outcome can be committed or shared: ``reports`` and
+    ``load_results`` read it like the sweep itself, and ``sweep(..., reuse=[dest])`` (CLI ``--reuse``)
+    continues the sweep from it on another machine or in a later session, training only the runs it lacks.
+    Unfinished runs (interrupted, failed) are left out; so is everything else in a run directory named
+    ``checkpoint.pt``.
+
+    Returns:
+        The number of runs copied.
+
+    Raises:
+        ValueError: ``source`` has no ``sweep.json`` (not a sweep directory), or ``dest`` exists and is
+            not empty.
+        SweepLockedError: a sweep is running in ``source`` (its tables and runs may not agree yet).
+    """
+    source, dest = Path(source), Path(dest)
+    manifest = source / "sweep.json"
+    if not manifest.is_file():
+        raise ValueError(f"{str(source)!r} is not a sweep directory: it has no sweep.json")
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ValueError(f"export destination {str(dest)!r} exists and is not empty; choose a new one")
+    run_ids = [run["run_id"] for run in json.loads(manifest.read_text(encoding="utf-8"))["runs"]]
+    with sweep_lock(source):
+        tmp = dest.with_name(f".{dest.name}.export")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        copied = copy_finished_runs(run_ids, source, tmp, skip=("checkpoint.pt",))
+        for name in SWEEP_TABLES:
+            if (source / name).is_file():
+                shutil.copy2(source / name, tmp / name)
+        if dest.exists():
+            dest.rmdir()  # empty, checked above
+        os.replace(tmp, dest)  # atomic: a half-written export never looks finished
     return copied
 
 
@@ -288,7 +341,8 @@ def sweep(
             local backend only.
         dry_run: plan only: check that every planned config resolves, then return the planned runs
             (``run_id``, ``seed``, ``generator``, ``objective``, grid columns, per-objective settings and
-            ``state``: "finished", "interrupted", "failed" or "new") without training or writing anything.
+            ``state``: "finished", "reusable", "interrupted", "failed" or "new") without training or
+            writing anything.
         reuse: other sweep directories whose finished runs with the same run ids (the same whole config)
             are copied into ``out`` before any run starts (``copy_finished_runs``); they count as reused.
 
@@ -326,7 +380,7 @@ def sweep(
     if run_fn is None:
         check_configs(config, runs)  # a dry run too: a plan whose configs do not resolve is no plan
     if dry_run:
-        return plan_table(out, runs, list(grid))
+        return plan_table(out, runs, list(grid), reuse)
     if run_fn is None:
         from .experiment import run as run_fn
     if backend == "ray" or workers > 1:
@@ -427,16 +481,24 @@ def check_configs(config: Any, runs: Sequence[PlannedRun]) -> None:
         )
 
 
-def plan_table(out: Path, runs: Sequence[PlannedRun], grid_keys: Sequence[str]) -> pd.DataFrame:
-    """The planned runs and the state of their directories (no file is read beyond ``exists``): run id,
-    seed, generator, objective, the grid keys, the per-objective settings (empty for the other objectives)
-    and ``state``."""
+def plan_table(
+    out: Path,
+    runs: Sequence[PlannedRun],
+    grid_keys: Sequence[str],
+    reuse: Sequence[str | os.PathLike[str]] = (),
+) -> pd.DataFrame:
+    """The planned runs and the state of their directories: run id, seed, generator, objective, the grid
+    keys, the per-objective settings (empty for the other objectives) and ``state``: "finished",
+    "reusable" (finished in one of the ``reuse`` directories, so it would be copied), "interrupted",
+    "failed" or "new"."""
     keys = column_keys(list(runs), list(grid_keys))
     rows = []
     for run in runs:
         directory = run_dir(out, run)
         if (directory / "result.json").exists():
             state = "finished"
+        elif any(is_finished(Path(source) / "runs" / run.run_id) for source in reuse):
+            state = "reusable"
         elif (directory / "checkpoint.pt").exists():
             state = "interrupted"
         elif (directory / "error.txt").exists():

@@ -123,6 +123,22 @@ def test_sweep_then_report(capsys, tmp_path):
     assert (out / "results.csv").exists() and len(list((out / "runs").iterdir())) == 2
     assert cli.main(["report", str(out)]) == 0
     assert (out / "report" / "summary.md").exists()
+    # export: the tables and finished runs without checkpoints; a sweep with --reuse trains nothing
+    shared = tmp_path / "shared"
+    assert cli.main(["export", str(out), str(shared)]) == 0
+    assert "2 finished runs" in capsys.readouterr().out
+    assert list(out.rglob("checkpoint.pt")) and not list(shared.rglob("checkpoint.pt"))
+    assert cli.main(["report", str(shared), "--out", str(tmp_path / "r2")]) == 0
+    capsys.readouterr()
+    more = [*argv[:-3], "--out", str(tmp_path / "more"), "--reuse", str(shared), *TINY_SET]
+    more += ["--set", "train.device=cpu"]
+    assert cli.main([*more, "--dry-run"]) == 0
+    assert capsys.readouterr().out.count("reusable") == 2
+    assert cli.main(more) == 0
+    assert "0 trained, 2 reused (2 copied)" in capsys.readouterr().err
+    assert (tmp_path / "more" / "results.csv").read_text() == (out / "results.csv").read_text()
+    assert cli.main(["export", str(out), str(shared)]) == 2  # not a new directory
+    assert "is not empty" in capsys.readouterr().err
 
 
 def test_user_objective_next_to_the_command_is_found(tmp_path, monkeypatch, capsys):

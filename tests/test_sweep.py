@@ -15,6 +15,7 @@ import pytest
 
 from interactions.sweep import (
     RESULT_COLUMNS,
+    export_sweep,
     format_summary,
     load_sweep,
     parse_grid,
@@ -157,7 +158,31 @@ def test_reuse_copies_the_same_runs_from_another_sweep_and_the_summary_says_so(t
         second.sort_values(keys).reset_index(drop=True), first.sort_values(keys).reset_index(drop=True)
     )
     dry = _sweep(tmp_path / "c", run_fn=fake_run, reuse=[tmp_path / "a"], dry_run=True)
-    assert set(dry["state"]) == {"new"} and not (tmp_path / "c").exists()  # a dry run copies nothing
+    assert not (tmp_path / "c").exists()  # a dry run copies nothing, but says what it would copy
+    assert dry["state"].tolist() == ["new"] + ["reusable"] * 7
+
+
+def test_export_copies_tables_and_finished_runs_without_checkpoints(tmp_path):
+    first = _sweep(tmp_path / "a", run_fn=fake_run)
+    ids = first["run_id"].unique().tolist()
+    (tmp_path / "a" / "runs" / ids[0] / "checkpoint.pt").write_bytes(b"weights")
+    (tmp_path / "a" / "runs" / ids[1] / "result.json").unlink()  # no longer finished: not exported
+    assert export_sweep(tmp_path / "a", tmp_path / "x") == 7
+    exported = tmp_path / "x"
+    assert sorted(p.name for p in (exported / "runs").iterdir()) == sorted(ids[:1] + ids[2:])
+    assert not (exported / "runs" / ids[0] / "checkpoint.pt").exists()
+    assert (exported / "runs" / ids[0] / "result.json").exists()
+    for name in ("sweep.json", "results.csv", "losses.csv"):
+        assert (exported / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
+    assert not (exported / ".sweep.lock").exists() and not list(tmp_path.glob(".*export"))
+    # a sweep continued from the export trains only the run it lacks
+    again = _sweep(tmp_path / "b", run_fn=fake_run, reuse=[exported])
+    assert (again.attrs["summary"]["trained"], again.attrs["summary"]["reused"]) == (1, 7)
+    with pytest.raises(ValueError, match="is not empty"):
+        export_sweep(tmp_path / "a", exported)
+    with pytest.raises(ValueError, match="no sweep.json"):
+        export_sweep(tmp_path / "a" / "runs", tmp_path / "y")
+    assert not (tmp_path / "y").exists()
 
 
 def test_interrupted_sweep_resumes_to_the_same_table(tmp_path):
