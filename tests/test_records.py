@@ -22,7 +22,7 @@ RECORDS = Path(__file__).resolve().parents[1] / "docs" / "records"
 
 #: record directory -> (shipped sweep it was trained from, whether it holds every run of the sweep's plan)
 SHIPPED = {
-    "trifeature_cpu": ("trifeature_cpu", False),
+    "trifeature_cpu": ("trifeature_cpu", True),
     "trifeature_cpu_seeds45_46": ("trifeature_cpu", False),
 }
 
