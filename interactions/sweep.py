@@ -169,8 +169,7 @@ def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -
     ``env.json``), so a long sweep's outcome can be committed or shared: ``reports`` and
     ``load_results`` read it like the sweep itself, and ``sweep(..., reuse=[dest])`` (CLI ``--reuse``)
     continues the sweep from it on another machine or in a later session, training only the runs it lacks.
-    Unfinished runs (interrupted, failed) are left out; so is everything else in a run directory named
-    ``checkpoint.pt``.
+    Unfinished runs (interrupted, failed) are left out, and so is each copied run's ``checkpoint.pt``.
 
     Returns:
         The number of runs copied.
@@ -489,20 +488,20 @@ def plan_table(
 ) -> pd.DataFrame:
     """The planned runs and the state of their directories: run id, seed, generator, objective, the grid
     keys, the per-objective settings (empty for the other objectives) and ``state``: "finished",
-    "reusable" (finished in one of the ``reuse`` directories, so it would be copied), "interrupted",
-    "failed" or "new"."""
+    "interrupted", "failed", "reusable" (absent from ``out`` and finished in one of the ``reuse``
+    directories, so it would be copied) or "new"."""
     keys = column_keys(list(runs), list(grid_keys))
     rows = []
     for run in runs:
         directory = run_dir(out, run)
         if (directory / "result.json").exists():
             state = "finished"
-        elif any(is_finished(Path(source) / "runs" / run.run_id) for source in reuse):
-            state = "reusable"
         elif (directory / "checkpoint.pt").exists():
             state = "interrupted"
         elif (directory / "error.txt").exists():
             state = "failed"
+        elif not directory.exists() and any(is_finished(Path(s) / "runs" / run.run_id) for s in reuse):
+            state = "reusable"  # copy_finished_runs never copies over a run directory that exists
         else:
             state = "new"
         rows.append(

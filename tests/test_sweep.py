@@ -160,6 +160,12 @@ def test_reuse_copies_the_same_runs_from_another_sweep_and_the_summary_says_so(t
     dry = _sweep(tmp_path / "c", run_fn=fake_run, reuse=[tmp_path / "a"], dry_run=True)
     assert not (tmp_path / "c").exists()  # a dry run copies nothing, but says what it would copy
     assert dry["state"].tolist() == ["new"] + ["reusable"] * 7
+    # a run already begun in the sweep's own directory resumes there: it is not copied over
+    begun = tmp_path / "c" / "runs" / first["run_id"].unique()[1]
+    begun.mkdir(parents=True)
+    (begun / "checkpoint.pt").write_bytes(b"")
+    dry = _sweep(tmp_path / "c", run_fn=fake_run, reuse=[tmp_path / "a"], dry_run=True)
+    assert dry["state"].tolist() == ["new", "interrupted"] + ["reusable"] * 6
 
 
 def test_export_copies_tables_and_finished_runs_without_checkpoints(tmp_path):
