@@ -50,6 +50,7 @@ AUGMENT_MODES: tuple[str, ...] = ("views", "generic", "views+generic")
 #: The modes that draw the generator's exact views, and those that apply the generic augmentation.
 VIEWS_MODES: tuple[str, ...] = ("views", "views+generic")
 GENERIC_MODES: tuple[str, ...] = ("generic", "views+generic")
+LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 VIEW_MODES: tuple[str, ...] = ("epoch", "batch")
 
 
@@ -62,7 +63,10 @@ class TrainSettings:
         epochs: passes over the pre-training sample.
         batch_size: samples per step (the last incomplete batch of an epoch is dropped, since contrastive
             losses and BatchNorm need full batches).
-        lr: AdamW learning rate.
+        lr: AdamW learning rate (of the first epoch under a schedule).
+        lr_schedule: "constant" (the CoMM controlled setting, spec 5) or "cosine": the rate of epoch e (1..E)
+            is ``lr * (1 + cos(pi * (e - 1) / E)) / 2`` (cosine annealing without restarts, Loshchilov &
+            Hutter 2017, as SimCLR and solo-learn train), so the last epochs take small steps.
         weight_decay: AdamW weight decay; biases, norm parameters and 1-D parameters get none (spec 5).
         eval_every: probe the representation every this many epochs (epoch 0, the untrained model, and the
             last epoch are always probed; 0 = only those two).
@@ -87,6 +91,7 @@ class TrainSettings:
     epochs: int = 20
     batch_size: int = 256
     lr: float = 3e-4
+    lr_schedule: str = "constant"
     weight_decay: float = 1e-4
     eval_every: int = 5
     augment: str = "views"
@@ -119,6 +124,8 @@ class TrainSettings:
             raise ValueError(f"train.augment must be one of {AUGMENT_MODES}, got {self.augment!r}")
         if self.views_per not in VIEW_MODES:
             raise ValueError(f"train.views_per must be one of {VIEW_MODES}, got {self.views_per!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"train.lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
 
     def eval_epochs(self) -> list[int]:
         """The epochs after which the probe runs: 0, every ``eval_every``, and the last."""

@@ -60,10 +60,16 @@ from .training import (
 )
 from .types import (
     CAPTURE_COLUMNS,
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    ENV_FILE,
     HISTORY_COLUMNS,
     LOSS_COLUMNS,
+    METRICS_FILE,
     PROBE,
     PROBE_COLUMNS,
+    RESULT_FILE,
+    RUN_FILES,
     TERMS,
     BimodalSample,
     InteractionSpec,
@@ -177,8 +183,6 @@ def write_text(path: Path, text: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ run directory
-RUN_FILES: tuple[str, ...] = ("result.json", "checkpoint.pt", "metrics.jsonl", "config.toml", "env.json")
-
 #: Arguments of the evaluation callback of ``run``: ``callback(epoch, losses, probe)``.
 EvalCallback = Callable[[int, dict, pd.DataFrame], None]
 
@@ -200,7 +204,7 @@ def read_result(run_dir: Path) -> dict[str, Any] | None:
     no repeated (epoch, term) rows; a damaged file is renamed ``result.json.damaged`` (kept for a look) so
     that it can never be read as finished.
     """
-    path = Path(run_dir) / "result.json"
+    path = Path(run_dir) / RESULT_FILE
     if not path.exists():
         return None
     try:
@@ -214,14 +218,14 @@ def read_result(run_dir: Path) -> dict[str, Any] | None:
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         ok = False
     if not ok:
-        path.replace(path.with_name("result.json.damaged"))
+        path.replace(path.with_name(RESULT_FILE + ".damaged"))
         return None
     return data
 
 
 def _read_checkpoint(run_dir: Path, dev: torch.device) -> dict[str, Any] | None:
     """The verified checkpoint of ``run_dir`` or None (missing or damaged: renamed ``*.damaged``)."""
-    path = Path(run_dir) / "checkpoint.pt"
+    path = Path(run_dir) / CHECKPOINT_FILE
     if not path.exists():
         return None
     try:
@@ -238,10 +242,10 @@ def _checkpoint_intact(run_dir: Path) -> bool:
     """True unless ``checkpoint.pt`` exists and fails its SHA-256 (a deleted one is no damage)."""
     from .training import checkpoint_payload
 
-    if not (run_dir / "checkpoint.pt").exists():
+    if not (run_dir / CHECKPOINT_FILE).exists():
         return True
     try:
-        checkpoint_payload(run_dir / "checkpoint.pt")
+        checkpoint_payload(run_dir / CHECKPOINT_FILE)
     except (DamagedFileError, OSError):
         return False
     return True
@@ -276,7 +280,7 @@ def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
     if result is not None:
         if result.get("config_sha256") != digest:
             raise _different_config(run_dir)
-        metrics = run_dir / "metrics.jsonl"
+        metrics = run_dir / METRICS_FILE
         if (
             _checkpoint_intact(run_dir)
             and metrics.exists()
@@ -284,13 +288,13 @@ def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
             == result.get("metrics_sha256")
         ):
             return "done"
-        (run_dir / "result.json").unlink()  # metrics log or checkpoint damaged: rebuilt or retrained
+        (run_dir / RESULT_FILE).unlink()  # metrics log or checkpoint damaged: rebuilt or retrained
     state = _read_checkpoint(run_dir, torch.device("cpu"))
     if state is not None:
         if state["config_sha256"] != digest:
             raise _different_config(run_dir)
         return "resume"
-    stored = run_dir / "config.toml"
+    stored = run_dir / CONFIG_FILE
     if result is None and stored.exists():
         try:
             previous = config_mod.tomllib.loads(stored.read_text(encoding="utf-8"))
@@ -433,10 +437,10 @@ def _run_resolved(
         state = _prepare_dir(run_dir, exp.config, resume)
         if state == "done":
             text = config_mod.to_toml(cfg)
-            stored = run_dir / "config.toml"
+            stored = run_dir / CONFIG_FILE
             if not stored.exists() or stored.read_text(encoding="utf-8", errors="replace") != text:
                 write_text(stored, text)  # a readable copy; the run's identity is the hash in result.json
-            data = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
+            data = json.loads((run_dir / RESULT_FILE).read_text(encoding="utf-8"))
             return dataclasses.replace(RunResult.from_json(data, run_dir), reused=True)
     settings = exp.train
     check_sizes(exp)
@@ -579,21 +583,21 @@ def _run(
     start, elapsed_before = 0, 0.0
     digest = config_digest(cfg)
     if state == "resume":
-        ckpt = load_checkpoint(run_dir / "checkpoint.pt", dev)  # type: ignore[operator]
+        ckpt = load_checkpoint(run_dir / CHECKPOINT_FILE, dev)  # type: ignore[operator]
         trainer.load_state_dict(ckpt["trainer"])
         torch.set_rng_state(ckpt["rng"]["torch"])
         start, losses, metrics, history = ckpt["epoch"], ckpt["losses"], ckpt["metrics"], ckpt["history"]
         elapsed_before = ckpt["elapsed_s"]
     if run_dir is not None:
-        write_text(run_dir / "config.toml", config_mod.to_toml(cfg))
-        write_json(run_dir / "env.json", environment(dev, cfg["seed"]))
-        write_text(run_dir / "metrics.jsonl", _metrics_text(metrics))
+        write_text(run_dir / CONFIG_FILE, config_mod.to_toml(cfg))
+        write_json(run_dir / ENV_FILE, environment(dev, cfg["seed"]))
+        write_text(run_dir / METRICS_FILE, _metrics_text(metrics))
 
     def checkpoint(epoch: int) -> None:
         if run_dir is None:
             return
         save_checkpoint(
-            run_dir / "checkpoint.pt",
+            run_dir / CHECKPOINT_FILE,
             {
                 "trainer": trainer.state_dict(),
                 "epoch": epoch,
@@ -616,7 +620,7 @@ def _run(
             record["estimators"] = others.drop(columns="epoch").dropna(axis=1, how="all").to_dict("records")
         metrics.append(_clean(record))
         if run_dir is not None:
-            with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
+            with open(run_dir / METRICS_FILE, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(metrics[-1]) + "\n")
         for watch in watchers or ():
             probe = df[df["estimator"] == PROBE].drop(columns="epoch").dropna(axis=1, how="all")
@@ -650,9 +654,9 @@ def _run(
     )
     if run_dir is not None:
         text = _metrics_text(metrics)
-        write_text(run_dir / "metrics.jsonl", text)
+        write_text(run_dir / METRICS_FILE, text)
         sealed = {**result.to_json(), "config_sha256": digest, "metrics_sha256": sha256_text(text)}
-        write_json(run_dir / "result.json", seal(_clean(sealed)))
+        write_json(run_dir / RESULT_FILE, seal(_clean(sealed)))
     return result
 
 
@@ -750,14 +754,14 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     from .models import build_model
 
     run_dir = Path(run_dir)
-    if not (run_dir / "result.json").exists():
+    if not (run_dir / RESULT_FILE).exists():
         raise ValueError(f"{str(run_dir)!r} holds no finished run (no result.json)")
     data = read_result(run_dir)
     if data is None:
         raise ValueError(f"{str(run_dir / 'result.json')!r} is damaged; rerun the run to rebuild it")
     cfg = data["config"]
     dev = torch.device(device)
-    state = load_checkpoint(run_dir / "checkpoint.pt", dev)
+    state = load_checkpoint(run_dir / CHECKPOINT_FILE, dev)
     if state.get("config_sha256") != data.get("config_sha256"):
         raise ValueError(f"{str(run_dir / 'checkpoint.pt')!r} belongs to another config than result.json")
     exp = config_mod.resolve(cfg)  # the stored config is complete: resolving it builds the same parts

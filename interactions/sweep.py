@@ -97,7 +97,7 @@ from .sweep_runner import (
     sweep_lock,
     write_manifest,
 )
-from .types import RESULT_COLUMNS
+from .types import CHECKPOINT_FILE, RESULT_COLUMNS, RESULT_FILE, SWEEP_FILE, SWEEP_TABLES
 
 #: The execution backends of ``sweep``.
 _BACKENDS = ("local", "ray")
@@ -159,7 +159,6 @@ def copy_finished_runs(
 
 
 #: The files of a sweep directory besides its runs (``sweep.json`` and the tables of the finished runs).
-SWEEP_TABLES = ("sweep.json", "results.csv", "results.parquet", "losses.csv")
 
 
 def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> int:
@@ -180,7 +179,7 @@ def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -
         SweepLockedError: a sweep is running in ``source`` (its tables and runs may not agree yet).
     """
     source, dest = Path(source), Path(dest)
-    manifest = source / "sweep.json"
+    manifest = source / SWEEP_FILE
     if not manifest.is_file():
         raise ValueError(f"{str(source)!r} is not a sweep directory: it has no sweep.json")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
@@ -190,7 +189,7 @@ def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -
         tmp = dest.with_name(f".{dest.name}.export")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        copied = copy_finished_runs(run_ids, source, tmp, skip=("checkpoint.pt",))
+        copied = copy_finished_runs(run_ids, source, tmp, skip=(CHECKPOINT_FILE,))
         for name in SWEEP_TABLES:
             if (source / name).is_file():
                 shutil.copy2(source / name, tmp / name)
@@ -494,9 +493,9 @@ def plan_table(
     rows = []
     for run in runs:
         directory = run_dir(out, run)
-        if (directory / "result.json").exists():
+        if (directory / RESULT_FILE).exists():
             state = "finished"
-        elif (directory / "checkpoint.pt").exists():
+        elif (directory / CHECKPOINT_FILE).exists():
             state = "interrupted"
         elif (directory / "error.txt").exists():
             state = "failed"

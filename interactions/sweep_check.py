@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import is_sealed
-from .types import PROBE, RESULT_COLUMNS, TERMS
+from .types import PROBE, RESULT_COLUMNS, RESULT_FILE, RESULTS_CSV, RESULTS_PARQUET, SWEEP_FILE, TERMS
 
 _METRICS = ("true_bits", "bits", "balanced_accuracy", "capture", "floor", "chance")
 #: At most this many items are named per kind of problem (the count is always given).
@@ -42,13 +42,13 @@ def _names(items: list, shown: int = _SHOWN) -> str:
 def _table_files(results: Path) -> list[Path]:
     if not results.is_dir():
         return [results]
-    files = [results / "results.csv"]
+    files = [results / RESULTS_CSV]
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         pass
     else:
-        files.insert(0, results / "results.parquet")
+        files.insert(0, results / RESULTS_PARQUET)
     return [f for f in files if f.is_file()]
 
 
@@ -87,7 +87,7 @@ def table_problems(results: str | Path) -> list[str]:
 
 def _planned(sweep_dir: Path) -> list[str] | str | None:
     """Planned run ids from ``sweep.json``; None without one; a problem line when it is damaged."""
-    path = sweep_dir / "sweep.json"
+    path = sweep_dir / SWEEP_FILE
     if not path.exists():
         return None
     try:
@@ -156,7 +156,7 @@ def _compare_with_runs(ok: pd.DataFrame, runs_dir: Path) -> list[str]:
     """Finished runs whose table rows differ from their run directory's sealed ``result.json``."""
     differ = []
     for run_id, group in ok.groupby("run_id", sort=False):
-        path = runs_dir / str(run_id) / "result.json"
+        path = runs_dir / str(run_id) / RESULT_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -37,9 +37,15 @@ from .types import (
     HISTORY_COLUMNS,
     LOSS_COLUMNS,
     LOSS_RUN_COLUMNS,
+    LOSSES_CSV,
     METRIC_COLUMNS,
+    METRICS_FILE,
     PROBE,
     RESULT_COLUMNS,
+    RESULT_FILE,
+    RESULTS_CSV,
+    RESULTS_PARQUET,
+    SWEEP_FILE,
     TERMS,
 )
 
@@ -256,10 +262,10 @@ class ResultTable:
         except ImportError:
             pass
         else:
-            atomic_write(self.out / "results.parquet", lambda p: frame.to_parquet(p, index=False))
-        atomic_write(self.out / "results.csv", lambda p: frame.to_csv(p, index=False))
+            atomic_write(self.out / RESULTS_PARQUET, lambda p: frame.to_parquet(p, index=False))
+        atomic_write(self.out / RESULTS_CSV, lambda p: frame.to_csv(p, index=False))
         losses = self.loss_frame()
-        atomic_write(self.out / "losses.csv", lambda p: losses.to_csv(p, index=False))
+        atomic_write(self.out / LOSSES_CSV, lambda p: losses.to_csv(p, index=False))
 
 
 def _normalise_column(values: pd.Series) -> pd.Series:
@@ -292,7 +298,7 @@ def write_manifest(
         "objective_settings": {k: dict(v) for k, v in (objective_settings or {}).items()},
         "runs": [{"run_id": r.run_id, "seed": r.seed, "grid": r.assignment} for r in runs],
     }
-    atomic_write_text(out / "sweep.json", json.dumps(manifest, indent=2, default=repr) + "\n")
+    atomic_write_text(out / SWEEP_FILE, json.dumps(manifest, indent=2, default=repr) + "\n")
 
 
 def is_finished(run_dir: Path) -> bool:
@@ -301,7 +307,7 @@ def is_finished(run_dir: Path) -> bool:
 
     (A damaged run is then not counted as finished: its run goes to a worker, which rebuilds it.)
     """
-    path = Path(run_dir) / "result.json"
+    path = Path(run_dir) / RESULT_FILE
     if not path.exists():
         return False
     try:
@@ -313,7 +319,7 @@ def is_finished(run_dir: Path) -> bool:
     if not is_sealed(data):
         return False
     if "metrics_sha256" in data:
-        metrics = Path(run_dir) / "metrics.jsonl"
+        metrics = Path(run_dir) / METRICS_FILE
         text = metrics.read_bytes() if metrics.exists() else b""
         return hashlib.sha256(text).hexdigest() == data["metrics_sha256"]
     return True

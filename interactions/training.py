@@ -7,8 +7,9 @@ its own streams from (stream seed, epoch), so an epoch computes the same numbers
 straight through or resumed from a checkpoint; the process-wide torch generator is only used inside
 ``torch.random.fork_rng`` (see ``interactions.experiment``), so no global random state leaks out.
 
-Optimisation follows the CoMM controlled setting (spec section 5): AdamW, no schedule, no weight decay on
-biases, normalisation parameters and 1-D parameters; the objective's auxiliary parameters (FactorCL's CLUB
+Optimisation follows the CoMM controlled setting (spec section 5): AdamW, no schedule (``train.lr_schedule =
+"cosine"`` anneals the rate per epoch, ``scheduled_lr``), no weight decay on biases, normalisation parameters
+and 1-D parameters; the objective's auxiliary parameters (FactorCL's CLUB
 critic) get their own AdamW stepped on ``objective.auxiliary_loss`` with detached embeddings.
 """
 
@@ -18,6 +19,7 @@ import contextlib
 import dataclasses
 import hashlib
 import io
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,22 @@ class Batches:
 
 
 # -------------------------------------------------------------------------------------------- optimisers
+def scheduled_lr(schedule: str, lr: float, epoch: int, epochs: int) -> float:
+    """The learning rate of ``epoch`` (1..``epochs``) under ``schedule`` ("constant" or "cosine").
+
+    "cosine" is cosine annealing without restarts (Loshchilov & Hutter, ICLR 2017), stepped per epoch:
+    ``lr * (1 + cos(pi * (epoch - 1) / epochs)) / 2``, ``lr`` in the first epoch and near 0 in the last.
+    A function of the epoch alone, so a resumed run takes the same steps as one that went straight through.
+    """
+    if not 1 <= epoch <= epochs:
+        raise ValueError(f"epoch must be in 1..{epochs}, got {epoch!r}")
+    if schedule == "constant":
+        return lr
+    if schedule == "cosine":
+        return lr * (1.0 + math.cos(math.pi * (epoch - 1) / epochs)) / 2.0
+    raise ValueError(f"unknown learning-rate schedule {schedule!r} (expected 'constant' or 'cosine')")
+
+
 def no_decay(name: str, param: nn.Parameter, norm_params: set[int]) -> bool:
     """Spec 5: no weight decay for parameters with ndim < 2, biases and normalisation parameters."""
     return param.ndim < 2 or "bias" in name or id(param) in norm_params
@@ -267,6 +285,11 @@ class Trainer:
         self.objective.train()
         self.mask_generator.manual_seed(derive(self.seed, epoch, _MASK_STREAM))
         self.objective.set_progress(max(epoch - 1, 0) / self.settings.epochs)  # epochs count from 1
+        at = min(max(epoch, 1), self.settings.epochs)
+        lr = scheduled_lr(self.settings.lr_schedule, self.settings.lr, at, self.settings.epochs)
+        for optimizer in (self.optimizer, self.aux_optimizer):
+            for group in optimizer.param_groups if optimizer is not None else ():
+                group["lr"] = lr
         sums: dict[str, Any] = {}
         steps = 0
         step_losses: list[torch.Tensor] = []  # checked once per epoch: no device sync per step

@@ -27,6 +27,24 @@ TERMS: tuple[str, ...] = ("redundancy", "unique_1", "unique_2", "synergy")
 #: Subsets of the two modalities a model embeds: modality 1 alone, modality 2 alone, both fused.
 SUBSETS: tuple[str, ...] = ("1", "2", "12")
 
+# ------------------------------------------------------------------------------------------ file layout
+# The names of the files a run directory (``experiment.run(out=...)``) and a sweep directory
+# (``sweep.sweep(out=...)``, its runs under ``runs/<run_id>/``) hold; every reader and writer uses these.
+RESULT_FILE = "result.json"  #: a finished run's sealed result
+CHECKPOINT_FILE = "checkpoint.pt"  #: the latest training state (resume)
+METRICS_FILE = "metrics.jsonl"  #: one line per evaluation
+CONFIG_FILE = "config.toml"  #: the resolved config
+ENV_FILE = "env.json"  #: machine, versions and seed
+#: Every file of a run directory (a fresh start removes them).
+RUN_FILES: tuple[str, ...] = (RESULT_FILE, CHECKPOINT_FILE, METRICS_FILE, CONFIG_FILE, ENV_FILE)
+SWEEP_FILE = "sweep.json"  #: a sweep's manifest: its plan and settings
+RESULTS_CSV = "results.csv"  #: a sweep's tidy results table
+RESULTS_PARQUET = "results.parquet"  #: the same table as Parquet (when pyarrow is installed)
+LOSSES_CSV = "losses.csv"  #: every run's per-epoch loss terms
+RUNS_DIR = "runs"  #: the run directories of a sweep
+#: A sweep's own tables (what ``interactions export`` copies beside the runs).
+SWEEP_TABLES: tuple[str, ...] = (SWEEP_FILE, RESULTS_CSV, RESULTS_PARQUET, LOSSES_CSV)
+
 # ------------------------------------------------------------------------------------- the results schema
 # One evaluation of one run gives one row per (estimator, term). Every table of the project (a run's
 # ``capture`` and ``history``, a sweep's ``results.csv``, the reports) is built from these tuples; code

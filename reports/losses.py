@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from interactions.types import LOSS_COLUMNS as EPOCH_LOSS_COLUMNS
-from interactions.types import LOSS_RUN_COLUMNS
+from interactions.types import LOSS_RUN_COLUMNS, LOSSES_CSV
 
 from . import theme
 from .results import varies_within_an_objective
@@ -60,7 +60,7 @@ def load_losses(path: str | os.PathLike[str]) -> pd.DataFrame | None:
     """The losses table of a sweep directory (``losses.csv``) or of a ``.csv`` file; None when absent."""
     path = Path(path)
     if path.is_dir():
-        path = path / "losses.csv"
+        path = path / LOSSES_CSV
     if not path.is_file():
         return None
     return validate_losses(pd.read_csv(path), source=str(path))

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from interactions.types import CONFIG_FILE, ENV_FILE, SWEEP_FILE
+
 #: ``env.json`` fields shown in the report, in this order.
 ENV_FIELDS: tuple[str, ...] = (
     "git_commit",
@@ -92,9 +94,9 @@ def read_manifest(
 ) -> dict[str, Any]:
     """``sweep_dir/sweep.json`` as a dict; {} when ``sweep_dir`` is None, the file is absent or unreadable
     (an unreadable one is described in ``problems`` when given)."""
-    if sweep_dir is None or not (Path(sweep_dir) / "sweep.json").is_file():
+    if sweep_dir is None or not (Path(sweep_dir) / SWEEP_FILE).is_file():
         return {}
-    return _read_json(Path(sweep_dir) / "sweep.json", [] if problems is None else problems)
+    return _read_json(Path(sweep_dir) / SWEEP_FILE, [] if problems is None else problems)
 
 
 def collect_provenance(sweep_dir: str | os.PathLike[str] | None) -> Provenance:
@@ -111,13 +113,13 @@ def collect_provenance(sweep_dir: str | os.PathLike[str] | None) -> Provenance:
     dirs = _run_dirs(root, found.manifest)
     found.n_run_dirs = len(dirs)
     for run in dirs:
-        env_path = run / "env.json"
+        env_path = run / ENV_FILE
         if env_path.is_file():
             env = _read_json(env_path, found.problems)
             for key in ENV_FIELDS:
                 if key in env:
                     counts.setdefault(key, Counter())[_show(env[key])] += 1
-        config_path = run / "config.toml"
+        config_path = run / CONFIG_FILE
         if not found.config_text and config_path.is_file():
             try:
                 found.config_text = config_path.read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from interactions.types import METRIC_COLUMNS, PROBE, RESULT_COLUMNS, TERMS
+from interactions.types import METRIC_COLUMNS, PROBE, RESULT_COLUMNS, RESULTS_CSV, RESULTS_PARQUET, TERMS
 
 #: Metrics a report can show.
 METRICS: tuple[str, ...] = ("capture", "balanced_accuracy", "bits")
@@ -39,7 +39,7 @@ def load_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     """
     path = Path(path)
     if path.is_dir():
-        candidates = [path / "results.parquet", path / "results.csv"]
+        candidates = [path / RESULTS_PARQUET, path / RESULTS_CSV]
         if not _has_pyarrow():
             candidates = candidates[1:]
         found = [p for p in candidates if p.is_file()]

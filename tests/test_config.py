@@ -114,6 +114,7 @@ def test_eval_epochs():
         ("objective.nme=comm", ValueError, r"unknown key 'objective.nme'"),
         ("train.epochs='ten'", TypeError, r"train.epochs must be int"),
         ("train.lr='fast'", TypeError, r"train.lr must be float"),
+        ("train.lr_schedule='step'", ValueError, r"train.lr_schedule must be one of .*got 'step'"),
         ("train.amp=1", TypeError, r"train.amp must be bool"),
         ("model.width=16.0", TypeError, r"model.width must be int"),
         ("objective.params.temperature='hot'", TypeError, r"objective.params.temperature must be float"),

@@ -107,9 +107,11 @@ class _Crash(RuntimeError):
     pass
 
 
-def test_resume_after_crash_gives_identical_results(tmp_path, monkeypatch):
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_resume_after_crash_gives_identical_results(tmp_path, monkeypatch, schedule):
     """3 epochs straight == 1 epoch, a crash, then a resumed run to 3 epochs (CPU, bit for bit)."""
-    straight = tiny_run("train.epochs=3", "train.eval_every=2", out=tmp_path / "straight")
+    sched = f"train.lr_schedule='{schedule}'"
+    straight = tiny_run("train.epochs=3", "train.eval_every=2", sched, out=tmp_path / "straight")
 
     real_save = training.save_checkpoint
 
@@ -120,10 +122,10 @@ def test_resume_after_crash_gives_identical_results(tmp_path, monkeypatch):
 
     monkeypatch.setattr(experiment, "save_checkpoint", crash_after_epoch_1)
     with pytest.raises(_Crash):
-        tiny_run("train.epochs=3", "train.eval_every=2", out=tmp_path / "resumed")
+        tiny_run("train.epochs=3", "train.eval_every=2", sched, out=tmp_path / "resumed")
     assert not (tmp_path / "resumed" / "result.json").exists()
     monkeypatch.setattr(experiment, "save_checkpoint", real_save)
-    resumed = tiny_run("train.epochs=3", "train.eval_every=2", out=tmp_path / "resumed")
+    resumed = tiny_run("train.epochs=3", "train.eval_every=2", sched, out=tmp_path / "resumed")
 
     pd.testing.assert_frame_equal(resumed.capture, straight.capture)
     pd.testing.assert_frame_equal(resumed.history, straight.history)
@@ -132,6 +134,35 @@ def test_resume_after_crash_gives_identical_results(tmp_path, monkeypatch):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     lines = (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [0, 2, 3]
+
+
+def test_scheduled_lr_values():
+    lr = 2e-3
+    assert [training.scheduled_lr("constant", lr, e, 4) for e in (1, 4)] == [lr, lr]
+    cosine = [training.scheduled_lr("cosine", lr, e, 4) for e in range(1, 5)]
+    # (1 + cos(pi * k / 4)) / 2 for k = 0..3: 1, (2 + sqrt 2) / 4, 1/2, (2 - sqrt 2) / 4
+    expected = [lr, lr * (2 + 2**0.5) / 4, lr / 2, lr * (2 - 2**0.5) / 4]
+    assert cosine == pytest.approx(expected, rel=1e-12)
+    assert training.scheduled_lr("cosine", lr, 1, 1) == lr
+    with pytest.raises(ValueError, match="epoch must be in 1..4, got 5"):
+        training.scheduled_lr("cosine", lr, 5, 4)
+    with pytest.raises(ValueError, match="'step'"):
+        training.scheduled_lr("step", lr, 1, 4)
+
+
+def test_cosine_schedule_sets_the_optimiser_rate_of_each_epoch(tmp_path):
+    cosine = tiny_run("train.epochs=3", "train.lr_schedule='cosine'", out=tmp_path / "cosine")
+    constant = tiny_run("train.epochs=3", out=tmp_path / "constant")
+    # the first epoch runs at train.lr under both, so its losses agree; the schedule changes the rest
+    first = lambda r: r.losses[r.losses.epoch == 1].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(first(cosine), first(constant))
+    last = lambda r: r.losses.loc[r.losses.epoch == 3, "value"].to_numpy()  # noqa: E731
+    assert not np.array_equal(last(cosine), last(constant))
+    for name in ("cosine", "constant"):
+        state = training.load_checkpoint(tmp_path / name / "checkpoint.pt", torch.device("cpu"))
+        rates = {g["lr"] for g in state["trainer"]["optimizer"]["param_groups"]}
+        assert rates == {training.scheduled_lr(name, 1e-3, 3, 3)}, name
+    assert training.scheduled_lr("cosine", 1e-3, 3, 3) == pytest.approx(1e-3 * 0.25)
 
 
 def test_restart_ignores_a_finished_directory(tmp_path):
