@@ -165,6 +165,20 @@ def test_cosine_schedule_sets_the_optimiser_rate_of_each_epoch(tmp_path):
     assert training.scheduled_lr("cosine", 1e-3, 3, 3) == pytest.approx(1e-3 * 0.25)
 
 
+@pytest.mark.parametrize("objective", ["comm", "cross_self"])
+def test_a_longer_constant_rate_run_passes_through_the_shorter_one(objective):
+    """Under the constant rate (and an objective without a progress schedule) epoch e of an E-epoch run is
+    epoch e of any longer run: what lets sweeps/trifeature_cpu_long read the shipped 64-epoch networks."""
+    short = tiny_run(f"objective.name={objective}", "train.epochs=2", "train.eval_every=1")
+    long = tiny_run(f"objective.name={objective}", "train.epochs=4", "train.eval_every=1")
+    head = lambda r: r.history[r.history.epoch <= 2].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(head(long), head(short))
+    cosine = tiny_run(
+        f"objective.name={objective}", "train.epochs=4", "train.eval_every=1", "train.lr_schedule='cosine'"
+    )
+    assert not head(cosine).equals(head(short))  # a schedule ties every epoch to the run's length
+
+
 def test_restart_ignores_a_finished_directory(tmp_path):
     out = tmp_path / "run"
     tiny_run("train.epochs=1", out=out)

@@ -263,6 +263,12 @@ def test_shipped_sweep_files_load():
     assert config == "trifeature_cpu" and seeds == [42, 43, 44]
     assert overrides == ["model.cnn_channels=[32, 64, 64, 128]", "train.epochs=64"]
     assert load_sweep("trifeature_cpu_fast")[3] == []  # the base config as it is
+    # the 128-epoch candidate: the shipped overrides with the epochs doubled, probes every 16 epochs
+    assert load_sweep("trifeature_cpu_long")[1:] == (
+        load_sweep("trifeature_cpu")[1],
+        [42, 43, 44],
+        ["model.cnn_channels=[32, 64, 64, 128]", "train.epochs=128", "train.eval_every=16"],
+    )
     with pytest.raises(ValueError, match="did you mean 'xor'"):
         load_sweep("xorr")
 
@@ -385,9 +391,9 @@ def test_every_shipped_sweep_plans_configs_that_resolve(tmp_path):
     for name, _ in shipped_sweeps():
         plan = sweep(name, out=tmp_path / name, progress=False, dry_run=True)
         assert len(plan) >= 18 and set(plan["state"]) == {"new"}, name
-        if name in ("trifeature_cpu", "trifeature_cpu_fast"):  # Cross+Self's CPU-budget self weight only
+        if name.startswith("trifeature_cpu"):  # Cross+Self's CPU-budget self weight only
             lam = plan.groupby("objective")["objective.params.lam"].unique().to_dict()
-            want = 16.0 if name == "trifeature_cpu" else 8.0
+            want = 8.0 if name == "trifeature_cpu_fast" else 16.0
             assert lam["cross_self"].tolist() == [want] and np.isnan(lam["comm"]).all()
     bad = tmp_path / "bad.toml"
     bad.write_text('config = "xor"\nseeds = [0]\n[grid]\n"train.lr" = [1e-3, -1.0]\n')
