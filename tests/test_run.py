@@ -168,7 +168,7 @@ def test_cosine_schedule_sets_the_optimiser_rate_of_each_epoch(tmp_path):
 @pytest.mark.parametrize("objective", ["comm", "cross_self"])
 def test_a_longer_constant_rate_run_passes_through_the_shorter_one(objective):
     """Under the constant rate (and an objective without a progress schedule) epoch e of an E-epoch run is
-    epoch e of any longer run: what lets sweeps/trifeature_cpu_long read the shipped 64-epoch networks."""
+    epoch e of any longer run (so a 128-epoch Trifeature run passes through the shipped 64-epoch network)."""
     short = tiny_run(f"objective.name={objective}", "train.epochs=2", "train.eval_every=1")
     long = tiny_run(f"objective.name={objective}", "train.epochs=4", "train.eval_every=1")
     head = lambda r: r.history[r.history.epoch <= 2].reset_index(drop=True)  # noqa: E731
