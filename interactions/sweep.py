@@ -97,7 +97,7 @@ from .sweep_runner import (
     sweep_lock,
     write_manifest,
 )
-from .types import CHECKPOINT_FILE, RESULT_COLUMNS, RESULT_FILE, SWEEP_FILE, SWEEP_TABLES
+from .types import CHECKPOINT_FILE, RESULT_COLUMNS, RESULT_FILE, RUNS_DIR, SWEEP_FILE, SWEEP_TABLES
 
 #: The execution backends of ``sweep``.
 _BACKENDS = ("local", "ray")
@@ -142,7 +142,7 @@ def copy_finished_runs(
     Returns:
         The number of runs copied.
     """
-    src_runs, dst_runs = Path(source) / "runs", Path(out) / "runs"
+    src_runs, dst_runs = Path(source) / RUNS_DIR, Path(out) / RUNS_DIR
     ignore = shutil.ignore_patterns(*skip) if skip else None
     copied = 0
     for run_id in run_ids:
@@ -384,7 +384,7 @@ def sweep(
     if backend == "ray" or workers > 1:
         run_fn = _with_registrations(run_fn, runs)
     with sweep_lock(out):
-        (out / "runs").mkdir(parents=True, exist_ok=True)
+        (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
         copied = {str(source): copy_finished_runs([r.run_id for r in runs], source, out) for source in reuse}
         settings = {run.objective: run.settings for run in runs if run.settings}
         write_manifest(out, config, grid, seeds, overrides, runs, settings)
@@ -499,7 +499,7 @@ def plan_table(
             state = "interrupted"
         elif (directory / "error.txt").exists():
             state = "failed"
-        elif not directory.exists() and any(is_finished(Path(s) / "runs" / run.run_id) for s in reuse):
+        elif not directory.exists() and any(is_finished(Path(s) / RUNS_DIR / run.run_id) for s in reuse):
             state = "reusable"  # copy_finished_runs never copies over a run directory that exists
         else:
             state = "new"

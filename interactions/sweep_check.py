@@ -26,7 +26,16 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import is_sealed
-from .types import PROBE, RESULT_COLUMNS, RESULT_FILE, RESULTS_CSV, RESULTS_PARQUET, SWEEP_FILE, TERMS
+from .types import (
+    PROBE,
+    RESULT_COLUMNS,
+    RESULT_FILE,
+    RESULTS_CSV,
+    RESULTS_PARQUET,
+    RUNS_DIR,
+    SWEEP_FILE,
+    TERMS,
+)
 
 _METRICS = ("true_bits", "bits", "balanced_accuracy", "capture", "floor", "chance")
 #: At most this many items are named per kind of problem (the count is always given).
@@ -81,7 +90,7 @@ def table_problems(results: str | Path) -> list[str]:
         except Exception as err:  # noqa: BLE001 - any parse error is a damaged file
             problems.append(f"{str(path)!r} cannot be read ({type(err).__name__}: {err})")
             continue
-        problems.extend(f"{str(path)!r}: {p}" for p in frame_problems(frame, plan, sweep_dir / "runs"))
+        problems.extend(f"{str(path)!r}: {p}" for p in frame_problems(frame, plan, sweep_dir / RUNS_DIR))
     return problems
 
 

@@ -45,6 +45,7 @@ from .types import (
     RESULT_FILE,
     RESULTS_CSV,
     RESULTS_PARQUET,
+    RUNS_DIR,
     SWEEP_FILE,
     TERMS,
 )
@@ -74,7 +75,7 @@ class PlannedRun:
 
 
 def run_dir(out: Path, run: PlannedRun) -> Path:
-    return out / "runs" / run.run_id
+    return out / RUNS_DIR / run.run_id
 
 
 #: environment variables that set the thread count of OpenMP and the BLAS libraries

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from .atomic import DamagedFileError, atomic_write
-from .config import GENERIC_MODES, VIEWS_MODES, TrainSettings
+from .config import GENERIC_MODES, LR_SCHEDULES, VIEWS_MODES, TrainSettings
 from .types import TERMS, BimodalSample
 
 _NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
@@ -175,7 +175,7 @@ def scheduled_lr(schedule: str, lr: float, epoch: int, epochs: int) -> float:
         return lr
     if schedule == "cosine":
         return lr * (1.0 + math.cos(math.pi * (epoch - 1) / epochs)) / 2.0
-    raise ValueError(f"unknown learning-rate schedule {schedule!r} (expected 'constant' or 'cosine')")
+    raise ValueError(f"unknown learning-rate schedule {schedule!r} (expected one of {LR_SCHEDULES})")
 
 
 def no_decay(name: str, param: nn.Parameter, norm_params: set[int]) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from interactions.types import CONFIG_FILE, ENV_FILE, SWEEP_FILE
+from interactions.types import CONFIG_FILE, ENV_FILE, RUNS_DIR, SWEEP_FILE
 
 #: ``env.json`` fields shown in the report, in this order.
 ENV_FIELDS: tuple[str, ...] = (
@@ -82,10 +82,10 @@ def _read_json(path: Path, problems: list[str]) -> dict[str, Any]:
 def _run_dirs(sweep_dir: Path, manifest: dict[str, Any]) -> list[Path]:
     """The planned runs' directories in plan order (those that exist), else every ``runs/*`` directory."""
     planned = [r.get("run_id") for r in manifest.get("runs", []) if isinstance(r, dict)]
-    dirs = [sweep_dir / "runs" / str(r) for r in planned if r]
+    dirs = [sweep_dir / RUNS_DIR / str(r) for r in planned if r]
     dirs = [d for d in dirs if d.is_dir()]
-    if not dirs and (sweep_dir / "runs").is_dir():
-        dirs = sorted(p for p in (sweep_dir / "runs").iterdir() if p.is_dir())
+    if not dirs and (sweep_dir / RUNS_DIR).is_dir():
+        dirs = sorted(p for p in (sweep_dir / RUNS_DIR).iterdir() if p.is_dir())
     return dirs
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from interactions.atomic import atomic_write_text
-from interactions.types import SWEEP_FILE, TERMS
+from interactions.types import RUNS_DIR, SWEEP_FILE, TERMS
 
 from . import theme
 from .estimates import plot_estimates, split_estimators
@@ -252,7 +252,7 @@ def _verdicts(ok: pd.DataFrame, threshold: Any, expectations: Any) -> tuple[pd.D
 def _sweep_dir_of(path: Path) -> Path | None:
     if path.is_dir():
         return path
-    return path.parent if (path.parent / SWEEP_FILE).is_file() or (path.parent / "runs").is_dir() else None
+    return path.parent if (path.parent / SWEEP_FILE).is_file() or (path.parent / RUNS_DIR).is_dir() else None
 
 
 def _losses(losses: Any, sweep_dir: Any) -> pd.DataFrame | None:
