@@ -47,18 +47,14 @@ def main() -> None:
     exp = config.resolve(config.tomllib.loads((args.run_dir / CONFIG_FILE).read_text(encoding="utf-8")))
     if exp.generator.name != "trifeature":
         raise ValueError(f"{str(args.run_dir)!r} is a {exp.generator.name!r} run, not a Trifeature one")
-    with torch.random.fork_rng(devices=[]):
-        parts = experiment.build(exp, torch.device("cpu"))
-    parts.model.load_state_dict(state["trainer"]["model"])
-    parts.objective.load_state_dict(state["trainer"]["objective"])
-    parts.model.eval()
-    parts.objective.eval()
+    cpu = torch.device("cpu")
+    model, objective = experiment.trained_networks(exp, state, cpu)
 
     def embed(sample):
-        x1, x2 = (to_device(np.asarray(x), torch.device("cpu")) for x in (sample.x1, sample.x2))
-        return features(parts.model, parts.objective, x1, x2, exp.train.eval_batch_size, amp=False)
+        x1, x2 = (to_device(np.asarray(x), cpu) for x in (sample.x1, sample.x2))
+        return features(model, objective, x1, x2, exp.train.eval_batch_size, amp=False)
 
-    train, test = parts.eval_samples
+    train, test = experiment.draw_eval_samples(exp)
     scaler = StandardScaler().fit(z_train := embed(train))
     z_train, z_test = scaler.transform(z_train), scaler.transform(embed(test))
     print(

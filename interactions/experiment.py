@@ -534,6 +534,31 @@ class Parts:
         return self.eval_samples[1].spec
 
 
+def draw_eval_samples(exp: Experiment) -> tuple[BimodalSample, BimodalSample]:
+    """The run's probe samples: ``probe.n_train`` unbiased pairs of split "train" and ``probe.n_test`` of
+    split "test", from the run's ``data`` seed (the same draws whenever they are asked for)."""
+    seeds, unbiased = Seeds.from_seed(exp.seed), exp.generator.unbiased()
+    return (
+        unbiased.sample(exp.probe.n_train, seed=derive(seeds.data, 1), split="train"),
+        unbiased.sample(exp.probe.n_test, seed=derive(seeds.data, 2), split="test"),
+    )
+
+
+def trained_networks(
+    exp: Experiment, state: dict[str, Any], dev: torch.device
+) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """Model and objective of ``exp`` with the weights of a checkpoint's ``state`` (``load_checkpoint``),
+    in eval mode; the caller's torch random state is left alone."""
+    from .models import build_model
+
+    with torch.random.fork_rng(devices=[]):  # initial weights are overwritten; keep the caller's RNG
+        model = build_model(exp.objective.cls.architecture, exp.generator.shapes, **exp.model).to(dev)
+        objective = exp.objective.cls(model.dims, **exp.objective.params).to(dev)
+    model.load_state_dict(state["trainer"]["model"])
+    objective.load_state_dict(state["trainer"]["objective"])
+    return model.eval(), objective.eval()
+
+
 def build(exp: Experiment, dev: torch.device) -> Parts:
     """Draw the samples and build model, objective, trainer and batches of a resolved experiment.
 
@@ -547,10 +572,7 @@ def build(exp: Experiment, dev: torch.device) -> Parts:
     seeds = Seeds.from_seed(exp.seed)
     unbiased = gen.unbiased()
     pretrain = gen.sample(settings.n_train, seed=derive(seeds.data, 0), split="train")
-    eval_samples = (
-        unbiased.sample(exp.probe.n_train, seed=derive(seeds.data, 1), split="train"),
-        unbiased.sample(exp.probe.n_test, seed=derive(seeds.data, 2), split="test"),
-    )
+    eval_samples = draw_eval_samples(exp)
     torch.manual_seed(seeds.init)
     model = build_model(spec.cls.architecture, gen.shapes, **exp.model).to(dev)
     objective = spec.cls(model.dims, **spec.params).to(dev)
@@ -751,7 +773,6 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     Raises:
         ValueError: the directory holds no finished run, or its files fail their integrity checks.
     """
-    from .models import build_model
 
     run_dir = Path(run_dir)
     if not (run_dir / RESULT_FILE).exists():
@@ -765,11 +786,5 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     if state.get("config_sha256") != data.get("config_sha256"):
         raise ValueError(f"{str(run_dir / 'checkpoint.pt')!r} belongs to another config than result.json")
     exp = config_mod.resolve(cfg)  # the stored config is complete: resolving it builds the same parts
-    with torch.random.fork_rng(devices=[]):  # initial weights are overwritten; keep the caller's RNG
-        model = build_model(exp.objective.cls.architecture, exp.generator.shapes, **exp.model).to(dev)
-        objective = exp.objective.cls(model.dims, **exp.objective.params).to(dev)
-    model.load_state_dict(state["trainer"]["model"])
-    objective.load_state_dict(state["trainer"]["objective"])
-    model.eval()
-    objective.eval()
+    model, objective = trained_networks(exp, state, dev)
     return LoadedRun(cfg, RunResult.from_json(data, run_dir), model, objective, dev)
