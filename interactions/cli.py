@@ -104,6 +104,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out=args.out,
         resume=not args.restart,
         progress=not args.quiet,
+        extend=args.extend,
     )
     if result.reused:
         _say(args, f"reusing the finished run in {args.out} (nothing trained; --restart trains it again)")
@@ -256,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="run directory; a finished run there is reused, an interrupted one resumed",
     )
     run_p.add_argument("--restart", action="store_true", help="ignore what --out holds and start over")
+    run_p.add_argument(
+        "--extend",
+        default=None,
+        metavar="RUN_DIR",
+        help="start a fresh --out from RUN_DIR's checkpoint: the same config trained fewer epochs (only "
+        "train.epochs and train.eval_every may differ; constant learning rate); same numbers as training "
+        "straight through",
+    )
     run_p.set_defaults(func=_cmd_run)
 
     list_p = sub.add_parser(

@@ -17,6 +17,12 @@ Resuming: a finished directory is loaded without training; an interrupted one co
 checkpoint. Because each epoch reseeds its own streams, a resumed CPU run ends with exactly the numbers of
 an uninterrupted one, wherever it was stopped (during an epoch, during an evaluation, while writing a file).
 
+Extending: ``run(..., extend=SOURCE)`` starts a fresh run directory from the checkpoint of ``SOURCE``, a run
+of the same config with fewer epochs (``EXTENDABLE_KEYS`` may differ, nothing else). Under the constant
+learning rate, and with an objective that does not follow the training progress, epoch e of an E-epoch run
+is epoch e of any longer run, so the extended run ends with exactly the numbers of one trained straight
+through (tested); anything else is refused before training.
+
 Integrity: ``result.json`` carries the SHA-256 of its own content, of the resolved config
 (``config_sha256``) and of ``metrics.jsonl``; ``checkpoint.pt`` carries the SHA-256 of its payload and the
 config's. A file that fails its check is never reused: a damaged ``result.json`` or ``metrics.jsonl`` is
@@ -305,6 +311,87 @@ def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
     return "fresh"
 
 
+#: The config keys in which a run may differ from the shorter run it continues (``seed_from_shorter_run``):
+#: its length and how often it is probed (evaluations draw no training randomness).
+EXTENDABLE_KEYS = ("train.epochs", "train.eval_every")
+
+
+def _flat(tree: dict, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def seed_from_shorter_run(source: Path, exp: Experiment, run_dir: Path) -> int:
+    """Write ``source``'s checkpoint into ``run_dir`` as the checkpoint of ``exp``, to train on from there.
+
+    ``exp`` must be ``source``'s config with only ``EXTENDABLE_KEYS`` changed, at least as many epochs as the
+    checkpoint holds, the constant learning rate and an objective without a progress schedule (its class
+    keeps ``Objective.set_progress``): then every epoch draws the same views and takes the same steps as in
+    a run trained straight through, and the result is that run's to the last digit. The evaluations
+    ``source`` made (its floor included) are kept.
+
+    Returns:
+        The epoch the run continues from.
+
+    Raises:
+        ValueError: no verified checkpoint in ``source``, its ``config.toml`` not the one it was trained
+            with, a config that differs elsewhere (the keys are named), fewer epochs than the checkpoint,
+            a learning-rate schedule or a progress-following objective.
+    """
+    from .objectives.base import Objective
+
+    ckpt_path = source / CHECKPOINT_FILE
+    try:
+        state = load_checkpoint(ckpt_path, torch.device("cpu"))
+    except FileNotFoundError:
+        raise ValueError(f"extend: {str(source)!r} holds no {CHECKPOINT_FILE} to continue from") from None
+    except DamagedFileError as err:
+        raise ValueError(f"extend: {err}") from None
+    stored = source / CONFIG_FILE
+    text = stored.read_text(encoding="utf-8") if stored.exists() else ""
+    if sha256_text(text) != state.get("config_sha256"):
+        raise ValueError(
+            f"extend: {str(stored)!r} is missing or is not the config {str(source)!r} was trained with"
+        )
+    old = config_mod.resolve(config_mod.tomllib.loads(text)).config  # today's defaults for keys added since
+    old_flat, new_flat = _flat(old), _flat(exp.config)
+    differ = sorted(
+        k
+        for k in old_flat.keys() | new_flat.keys()
+        if k not in EXTENDABLE_KEYS and old_flat.get(k) != new_flat.get(k)
+    )
+    if differ:
+        shown = ", ".join(f"{k} ({old_flat.get(k)!r} -> {new_flat.get(k)!r})" for k in differ)
+        raise ValueError(
+            f"extend: the config differs from {str(source)!r}'s in {shown}; "
+            f"only {', '.join(EXTENDABLE_KEYS)} may"
+        )
+    if exp.train.lr_schedule != "constant":
+        raise ValueError(
+            f"extend: train.lr_schedule={exp.train.lr_schedule!r} ties every epoch's rate to the run's "
+            "length; only a constant-rate run can be continued"
+        )
+    if exp.objective.cls.set_progress is not Objective.set_progress:
+        raise ValueError(
+            f"extend: objective {exp.config['objective']['name']!r} follows the training progress (its "
+            "set_progress), which depends on the run's length; train the longer run from the start"
+        )
+    epoch = int(state["epoch"])
+    if exp.train.epochs < epoch:
+        raise ValueError(
+            f"extend: train.epochs={exp.train.epochs} is fewer than the {epoch} epochs {str(source)!r} holds"
+        )
+    state["config_sha256"] = config_digest(exp.config)
+    save_checkpoint(run_dir / CHECKPOINT_FILE, state)
+    return epoch
+
+
 def _representation(model, objective, x: tuple, batch_size: int, amp: bool, subsets: tuple) -> Representation:
     """The frozen features of one evaluation sample: the probe's ``z`` and the embeddings of ``subsets``."""
     z, parts = evaluation_features(model, objective, *x, batch_size, amp, subsets)
@@ -350,6 +437,7 @@ def run(
     progress: bool = True,
     callback: EvalCallback | None = None,
     tensorboard: str | Path | None = None,
+    extend: str | Path | None = None,
 ) -> RunResult:
     """Pre-train one model with one objective and measure what it keeps of each interaction term.
 
@@ -370,6 +458,9 @@ def run(
             ``floor``). A resumed run calls it only for the evaluations it makes itself.
         tensorboard: a log directory for TensorBoard scalars (``loss/<term>``, ``capture/<term>``,
             ``bits/<term>`` per evaluation epoch); needs the optional extra ``tensorboard``.
+        extend: the directory of a shorter run of the same config (finished or interrupted) whose
+            checkpoint a fresh ``out`` starts from (see ``seed_from_shorter_run``); ignored when ``out``
+            already holds this config's run, which is reused or resumed as usual.
 
     Returns:
         The ``RunResult``; ``capture`` holds the last evaluation with its floor (epoch-0 capture);
@@ -385,11 +476,17 @@ def run(
     else:
         exp = config_mod.resolve(config, overrides, seed=seed, device=device)
     if out is None:
+        if extend is not None:
+            raise ValueError(f"extend={str(extend)!r} needs a run directory (out) to continue in")
         return _run_resolved(exp, None, resume, progress, callback, tensorboard)
     run_dir = Path(out)
+    if extend is not None and Path(extend).resolve() == run_dir.resolve():
+        raise ValueError(
+            f"extend and out are the same directory {str(run_dir)!r}; give the longer run its own"
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     with run_dir_lock(run_dir):
-        return _run_resolved(exp, run_dir, resume, progress, callback, tensorboard)
+        return _run_resolved(exp, run_dir, resume, progress, callback, tensorboard, extend)
 
 
 class RunDirectoryBusyError(DirectoryBusyError):
@@ -429,12 +526,16 @@ def _run_resolved(
     progress: bool,
     callback: EvalCallback | None,
     tensorboard: str | Path | None,
+    extend: str | Path | None = None,
 ) -> RunResult:
-    """``run`` once its config is resolved (and its directory locked): reuse, resume or train."""
+    """``run`` once its config is resolved (and its directory locked): reuse, resume, extend or train."""
     cfg = exp.config
     state = "fresh"
     if run_dir is not None:
         state = _prepare_dir(run_dir, exp.config, resume)
+        if state == "fresh" and extend is not None:
+            seed_from_shorter_run(Path(extend), exp, run_dir)
+            state = "resume"
         if state == "done":
             text = config_mod.to_toml(cfg)
             stored = run_dir / CONFIG_FILE

@@ -82,6 +82,18 @@ def test_run_prints_the_capture_table_and_writes_the_run_dir(capsys, tmp_path):
     assert saved["config"]["seed"] == 3 and saved["config"]["train"]["epochs"] == 1
 
 
+def test_run_extend_continues_a_shorter_run_and_refuses_another_config(capsys, tmp_path):
+    base = ["run", "xor", *TINY_SET, "--seed", "3", "--device", "cpu", "--quiet"]
+    assert cli.main([*base, "--out", str(tmp_path / "short")]) == 0
+    longer = [*base, "--set", "train.epochs=2", "--extend", str(tmp_path / "short")]
+    assert cli.main([*longer, "--out", str(tmp_path / "long")]) == 0
+    metrics = (tmp_path / "long" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in metrics] == [0, 1, 2]
+    capsys.readouterr()
+    assert cli.main([*longer, "--set", "train.lr=0.5", "--out", str(tmp_path / "other")]) == 2
+    assert "train.lr" in capsys.readouterr().err
+
+
 def test_config_errors_exit_2_with_the_key(capsys):
     assert cli.main(["run", "xor", "--set", "train.epochz=1", "--quiet"]) == 2
     err = capsys.readouterr().err

@@ -294,3 +294,69 @@ def test_trifeature_result_stores_the_truth_its_capture_divided_by(tmp_path):
     assert divided_by == pytest.approx(stored, abs=1e-12)
     cap = result.capture.set_index("term")
     assert np.allclose(cap["capture"], cap["bits"] / cap["true_bits"])
+
+
+def test_extend_continues_a_shorter_run_to_the_numbers_of_one_trained_straight_through(tmp_path):
+    """``extend``: a 4-epoch run started from a 2-epoch run's checkpoint is the 4-epoch run, to the last
+    digit, also when it is probed on another schedule (evaluations draw no training randomness)."""
+    tiny_run("train.epochs=2", out=tmp_path / "short")
+    straight = tiny_run("train.epochs=4", out=tmp_path / "straight")
+    evaluated = []
+    extended = tiny_run(
+        "train.epochs=4",
+        out=tmp_path / "long",
+        extend=tmp_path / "short",
+        callback=lambda epoch, losses, probe: evaluated.append(epoch),
+    )
+    assert evaluated == [3, 4]  # it trained epochs 3 and 4 only
+    pd.testing.assert_frame_equal(extended.history, straight.history)
+    pd.testing.assert_frame_equal(extended.losses, straight.losses)
+    for name, value in params_of(tmp_path / "straight").items():
+        assert torch.equal(params_of(tmp_path / "long")[name], value), name
+    sparse = tiny_run(
+        "train.epochs=4", "train.eval_every=4", out=tmp_path / "sparse", extend=tmp_path / "short"
+    )
+    assert sorted(sparse.history["epoch"].unique()) == [0, 1, 2, 4]  # the short run's evaluations are kept
+    last = lambda r: r.history[r.history.epoch == 4].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(last(sparse), last(straight))
+    # a directory that already holds the longer run is reused; the source is not read again
+    again = tiny_run("train.epochs=4", out=tmp_path / "long", extend=tmp_path / "nowhere")
+    assert again.reused
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["train.lr=0.01"], r"differs .* in train.lr \(0.001 -> 0.01\)"),
+        (["train.lr_schedule='cosine'"], "differs .* train.lr_schedule"),
+        (["train.epochs=1"], "train.epochs=1 is fewer than the 2 epochs"),
+        (["objective.name=infmasking"], "differs .* objective.name"),
+    ],
+)
+def test_extend_refuses_what_would_not_continue_the_same_run(tmp_path, overrides, message):
+    tiny_run("train.epochs=2", out=tmp_path / "short")
+    with pytest.raises(ValueError, match=message):
+        tiny_run(*overrides, out=tmp_path / "long", extend=tmp_path / "short")
+    assert not (tmp_path / "long" / "checkpoint.pt").exists()
+
+
+def test_extend_refuses_schedules_that_depend_on_the_run_length_and_bad_sources(tmp_path):
+    tiny_run("train.epochs=1", "train.lr_schedule='cosine'", out=tmp_path / "cosine")
+    with pytest.raises(ValueError, match="lr_schedule='cosine' ties every epoch"):
+        tiny_run(
+            "train.epochs=2", "train.lr_schedule='cosine'", out=tmp_path / "a", extend=tmp_path / "cosine"
+        )
+    infmasking = ("objective.name=infmasking", "model.n_tokens=4")
+    tiny_run("train.epochs=1", *infmasking, out=tmp_path / "inf")
+    with pytest.raises(ValueError, match="'infmasking' follows the training progress"):
+        tiny_run("train.epochs=2", *infmasking, out=tmp_path / "b", extend=tmp_path / "inf")
+    with pytest.raises(ValueError, match="holds no checkpoint.pt"):
+        tiny_run("train.epochs=2", out=tmp_path / "c", extend=tmp_path / "empty")
+    tiny_run("train.epochs=1", out=tmp_path / "edited")
+    (tmp_path / "edited" / "config.toml").write_text('name = "tiny"\n')
+    with pytest.raises(ValueError, match="not the config .* was trained with"):
+        tiny_run("train.epochs=2", out=tmp_path / "d", extend=tmp_path / "edited")
+    with pytest.raises(ValueError, match="needs a run directory"):
+        tiny_run("train.epochs=2", extend=tmp_path / "edited")
+    with pytest.raises(ValueError, match="the same directory"):
+        tiny_run("train.epochs=2", out=tmp_path / "edited", extend=tmp_path / "edited")
