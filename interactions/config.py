@@ -35,6 +35,7 @@ from .config_io import (  # noqa: F401
     CONFIG_DIR,
     BareWord,
     apply_overrides,
+    flatten,
     format_value,
     load,
     parse_override,

@@ -69,6 +69,19 @@ class BareWord(str):
         return (BareWord, (str(self),))
 
 
+def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables as dotted keys: ``{"train": {"lr": 1e-4}}`` -> ``{"train.lr": 1e-4}`` (an empty table
+    stays a value)."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(flatten(value, f"{dotted}."))
+        else:
+            out[dotted] = value
+    return out
+
+
 def parse_value(text: str) -> Any:
     """A ``--set`` / ``--grid`` value in TOML syntax, as in the config files.
 

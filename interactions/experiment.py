@@ -316,17 +316,6 @@ def _prepare_dir(run_dir: Path, cfg: dict, resume: bool) -> str:
 EXTENDABLE_KEYS = ("train.epochs", "train.eval_every")
 
 
-def _flat(tree: dict, prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def seed_from_shorter_run(source: Path, exp: Experiment, run_dir: Path) -> int:
     """Write ``source``'s checkpoint into ``run_dir`` as the checkpoint of ``exp``, to train on from there.
 
@@ -360,7 +349,7 @@ def seed_from_shorter_run(source: Path, exp: Experiment, run_dir: Path) -> int:
             f"extend: {str(stored)!r} is missing or is not the config {str(source)!r} was trained with"
         )
     old = config_mod.resolve(config_mod.tomllib.loads(text)).config  # today's defaults for keys added since
-    old_flat, new_flat = _flat(old), _flat(exp.config)
+    old_flat, new_flat = config_mod.flatten(old), config_mod.flatten(exp.config)
     differ = sorted(
         k
         for k in old_flat.keys() | new_flat.keys()

@@ -82,7 +82,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config_io import format_value, load, parse_value, tomllib
+from .config_io import flatten, format_value, load, parse_value, tomllib
 from .registry import suggest
 from .sweep_runner import (
     PlannedRun,
@@ -258,18 +258,6 @@ def _check_objective_params(params: Mapping[str, Any], label: str = "objective_p
     return {str(k): dict(v) for k, v in params.items()}
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested tables as dotted keys: ``{"train": {"lr": 1e-4}}`` -> ``{"train.lr": 1e-4}``."""
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            out.update(_flatten(value, f"{dotted}."))
-        else:
-            out[dotted] = value
-    return out
-
-
 def objective_settings(
     objective_params: Mapping[str, Mapping[str, Any]] | None = None,
     objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
@@ -284,8 +272,8 @@ def objective_settings(
     overrides = _check_objective_params(objective_overrides or {}, "objective_overrides")
     out: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys([*params, *overrides]):
-        own = _flatten(params.get(name, {}), "objective.params.")
-        more = _flatten(overrides.get(name, {}))
+        own = flatten(params.get(name, {}), "objective.params.")
+        more = flatten(overrides.get(name, {}))
         both = sorted(set(own) & set(more))
         if both:
             raise ValueError(
