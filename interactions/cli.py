@@ -8,6 +8,8 @@ Examples::
     interactions report runs/sweep --out figures/
     interactions export runs/sweep shared/sweep     # tables and finished runs, no checkpoints
     interactions sweep xor --grid objective.name=comm,cross --seeds 0-4 --out runs/more --reuse shared/sweep
+    interactions sweep xor --grid objective.name=comm,cross --seeds 0-2 --set train.epochs=80 \
+        --out runs/longer --extend runs/sweep       # runs/sweep's runs continued from 50 to 80 epochs
 
 Exit status: 0 success; 1 a run of the sweep failed, or an unexpected error; 2 bad input (a config, a
 value, a damaged or incomplete results table), named in one line on stderr; 3 another sweep or run is using
@@ -148,6 +150,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         fail_fast=args.fail_fast,
         dry_run=args.dry_run,
         reuse=args.reuse,
+        extend=args.extend,
     )
     if args.dry_run:
         print(table.to_string(index=False) if len(table) else "no runs planned")
@@ -323,6 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="another sweep directory (e.g. an 'interactions export'); its finished runs with the same run "
         "ids are copied into --out instead of trained (repeatable)",
+    )
+    sweep_p.add_argument(
+        "--extend",
+        metavar="DIR",
+        help="a sweep directory with checkpoints of the same runs trained fewer epochs (e.g. train.epochs=64 "
+        "where this sweep has 96): each run continues from its shorter run there and ends with the numbers "
+        "of one trained straight through (constant rate only); runs without one train from the start",
     )
     sweep_p.set_defaults(func=_cmd_sweep)
 

@@ -319,14 +319,28 @@ EXTENDABLE_KEYS = ("train.epochs", "train.eval_every")
 def seed_from_shorter_run(source: Path, exp: Experiment, run_dir: Path) -> int:
     """Write ``source``'s checkpoint into ``run_dir`` as the checkpoint of ``exp``, to train on from there.
 
-    ``exp`` must be ``source``'s config with only ``EXTENDABLE_KEYS`` changed, at least as many epochs as the
-    checkpoint holds, the constant learning rate and an objective without a progress schedule (its class
-    keeps ``Objective.set_progress``): then every epoch draws the same views and takes the same steps as in
-    a run trained straight through, and the result is that run's to the last digit. The evaluations
-    ``source`` made (its floor included) are kept.
+    ``exp`` must be able to continue ``source`` (``continuable_checkpoint``); then every epoch draws the same
+    views and takes the same steps as in a run trained straight through, and the result is that run's to
+    the last digit. The evaluations ``source`` made (its floor included) are kept.
 
     Returns:
         The epoch the run continues from.
+
+    Raises:
+        ValueError: as ``continuable_checkpoint``.
+    """
+    state = continuable_checkpoint(source, exp)
+    state["config_sha256"] = config_digest(exp.config)
+    save_checkpoint(run_dir / CHECKPOINT_FILE, state)
+    return int(state["epoch"])
+
+
+def continuable_checkpoint(source: Path, exp: Experiment) -> dict[str, Any]:
+    """The verified checkpoint of the run directory ``source`` if the run ``exp`` may continue it.
+
+    ``exp`` must be ``source``'s config with only ``EXTENDABLE_KEYS`` changed, at least as many epochs as the
+    checkpoint holds, the constant learning rate and an objective without a progress schedule (its class
+    keeps ``Objective.set_progress``): under these, epoch e of a shorter run is epoch e of the longer one.
 
     Raises:
         ValueError: no verified checkpoint in ``source``, its ``config.toml`` not the one it was trained
@@ -376,9 +390,7 @@ def seed_from_shorter_run(source: Path, exp: Experiment, run_dir: Path) -> int:
         raise ValueError(
             f"extend: train.epochs={exp.train.epochs} is fewer than the {epoch} epochs {str(source)!r} holds"
         )
-    state["config_sha256"] = config_digest(exp.config)
-    save_checkpoint(run_dir / CHECKPOINT_FILE, state)
-    return epoch
+    return state
 
 
 def _representation(model, objective, x: tuple, batch_size: int, amp: bool, subsets: tuple) -> Representation:

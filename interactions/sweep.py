@@ -14,6 +14,11 @@ Resuming. Rerunning the same command plans the same ``run_id`` values, so:
   ``resume=True`` and the run function continues from its checkpoint;
 * a failed run has no ``result.json`` either, so it is retried.
 
+Reusing and extending other sweeps. ``reuse=[DIR]`` copies the finished runs of another sweep directory with
+the same run ids (an ``export_sweep`` copy, say) instead of training them; ``extend=DIR`` starts each planned
+run from the checkpoint of the run of ``DIR`` that is the same run trained fewer epochs
+(``extend_shorter_runs``), which then resumes like an interrupted run.
+
 Failures. Every planned run's config is resolved before the first run starts, so a bad grid value (an
 unknown objective, a misspelt key) stops the sweep at once with a ``ValueError`` naming the runs. An
 exception inside a run is recorded as **one row per term** of ``TERMS`` with ``status = "failed"``, the
@@ -97,7 +102,15 @@ from .sweep_runner import (
     sweep_lock,
     write_manifest,
 )
-from .types import CHECKPOINT_FILE, RESULT_COLUMNS, RESULT_FILE, RUNS_DIR, SWEEP_FILE, SWEEP_TABLES
+from .types import (
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    RESULT_COLUMNS,
+    RESULT_FILE,
+    RUNS_DIR,
+    SWEEP_FILE,
+    SWEEP_TABLES,
+)
 
 #: The execution backends of ``sweep``.
 _BACKENDS = ("local", "ray")
@@ -108,6 +121,7 @@ __all__ = [
     "SweepLockedError",
     "copy_finished_runs",
     "export_sweep",
+    "extend_shorter_runs",
     "load_objective_params",
     "load_objective_settings",
     "load_sweep",
@@ -156,6 +170,78 @@ def copy_finished_runs(
         os.replace(tmp, dst)  # atomic: a half-copied run is never taken for a finished one
         copied += 1
     return copied
+
+
+def extend_shorter_runs(
+    config: Any,
+    runs: Sequence[PlannedRun],
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    write: bool = True,
+) -> dict[str, str]:
+    """Start the planned runs that ``out`` lacks from the checkpoints of a shorter sweep ``source``.
+
+    A planned run is paired with the run of ``source`` whose resolved config equals its own except for
+    ``experiment.EXTENDABLE_KEYS`` (its number of epochs and probing schedule) and which it may continue
+    (``experiment.continuable_checkpoint``: constant rate, no progress-following objective, no more epochs
+    than planned). Its directory in ``out`` then receives that checkpoint (``seed_from_shorter_run``), the
+    sweep resumes it like an interrupted run, and it ends with the numbers of a run trained straight through
+    (the run ids differ: a run id hashes the whole config, epochs included). A planned run already present
+    in ``out``, without a match, or whose match is refused (an exported run has no checkpoint) trains from
+    its own start.
+
+    Args:
+        write: False only says which runs would be extended (a dry run).
+
+    Returns:
+        Run id -> the directory of the run of ``source`` it continues.
+
+    Raises:
+        ValueError: ``source`` is not a sweep directory (no ``runs/``).
+    """
+    from .config import resolve
+    from .experiment import EXTENDABLE_KEYS, continuable_checkpoint, seed_from_shorter_run
+
+    source_runs = Path(source) / RUNS_DIR
+    if not source_runs.is_dir():
+        raise ValueError(f"extend: {str(source)!r} is not a sweep directory: it has no {RUNS_DIR}/")
+
+    def identity(cfg: Mapping[str, Any]) -> str:
+        kept = {k: v for k, v in flatten(cfg).items() if k not in EXTENDABLE_KEYS}
+        return json.dumps(kept, sort_keys=True, default=str)
+
+    candidates: dict[str, Path] = {}
+    for directory in sorted(source_runs.iterdir()):
+        stored = directory / CONFIG_FILE
+        if not (directory / CHECKPOINT_FILE).is_file() or not stored.is_file():
+            continue
+        try:
+            cfg = resolve(tomllib.loads(stored.read_text(encoding="utf-8"))).config
+        except (ValueError, TypeError, UnicodeDecodeError):
+            continue  # not a run this version can continue
+        candidates.setdefault(identity(cfg), directory)
+    extended = {}
+    for run in runs:
+        target = run_dir(Path(out), run)
+        if target.exists():
+            continue
+        exp = resolve(config, list(run.overrides), seed=run.seed)
+        match = candidates.get(identity(exp.config))
+        if match is None:
+            continue
+        try:
+            if write:
+                target.mkdir(parents=True)
+                seed_from_shorter_run(match, exp, target)
+            else:
+                continuable_checkpoint(match, exp)
+        except ValueError:
+            if write:
+                target.rmdir()  # nothing was written: the run trains from its start
+            continue
+        extended[run.run_id] = str(match)
+    return extended
 
 
 #: The files of a sweep directory besides its runs (``sweep.json`` and the tables of the finished runs).
@@ -300,6 +386,7 @@ def sweep(
     fail_fast: bool = False,
     dry_run: bool = False,
     reuse: Sequence[str | os.PathLike[str]] = (),
+    extend: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Run every grid assignment x seed, resumably, and return the tidy results table.
 
@@ -331,10 +418,15 @@ def sweep(
             writing anything.
         reuse: other sweep directories whose finished runs with the same run ids (the same whole config)
             are copied into ``out`` before any run starts (``copy_finished_runs``); they count as reused.
+        extend: a sweep directory holding the same runs trained for fewer epochs (e.g. this sweep at
+            ``train.epochs=64`` where this call plans 96): each planned run that ``out`` lacks starts from
+            its shorter run's checkpoint there (``extend_shorter_runs``) and ends with the numbers of a
+            run trained straight through; the others train from their start.
 
     Returns:
         The results table of the planned runs done so far (``RESULT_COLUMNS`` + grid-key columns), in plan
-        order; ``table.attrs["summary"]`` counts them: ``planned``, ``trained`` (this call), ``reused``
+        order; ``table.attrs["summary"]`` counts them: ``planned``, ``trained`` (this call; ``extended``
+        of them continued shorter runs), ``reused``
         (finished before), ``failed`` (with ``failures``: run id -> first error line), ``not_run`` (after
         a fail-fast stop), ``copied`` (source directory -> runs copied from it) and ``elapsed_s``;
         ``format_summary`` prints it.
@@ -366,7 +458,8 @@ def sweep(
     if run_fn is None:
         check_configs(config, runs)  # a dry run too: a plan whose configs do not resolve is no plan
     if dry_run:
-        return plan_table(out, runs, list(grid), reuse)
+        extendable = extend_shorter_runs(config, runs, extend, out, write=False) if extend else {}
+        return plan_table(out, runs, list(grid), reuse, extendable)
     if run_fn is None:
         from .experiment import run as run_fn
     if backend == "ray" or workers > 1:
@@ -374,12 +467,14 @@ def sweep(
     with sweep_lock(out):
         (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
         copied = {str(source): copy_finished_runs([r.run_id for r in runs], source, out) for source in reuse}
+        extended = extend_shorter_runs(config, runs, extend, out) if extend else {}
         settings = {run.objective: run.settings for run in runs if run.settings}
         write_manifest(out, config, grid, seeds, overrides, runs, settings)
         table = _execute(
             run_fn, config, runs, list(grid), out, workers, backend, progress, resources, fail_fast, started
         )
         table.attrs["summary"]["copied"] = copied
+        table.attrs["summary"]["extended"] = len(extended)
         return table
 
 
@@ -387,9 +482,11 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     """One line for a sweep's ``table.attrs["summary"]``: runs trained, reused (copied), failed, time."""
     copied = sum(summary.get("copied", {}).values())
     reused = f"{summary.get('reused', 0)} reused" + (f" ({copied} copied)" if copied else "")
+    extended = summary.get("extended", 0)
+    trained = f"{summary.get('trained', 0)} trained" + (f" ({extended} extended)" if extended else "")
     stopped = f", {summary['not_run']} not run (fail-fast)" if summary.get("not_run") else ""
     return (
-        f"{summary.get('planned', 0)} runs: {summary.get('trained', 0)} trained, {reused}, "
+        f"{summary.get('planned', 0)} runs: {trained}, {reused}, "
         f"{summary.get('failed', 0)} failed{stopped} in {summary.get('elapsed_s', 0.0):.1f} s"
     )
 
@@ -472,11 +569,13 @@ def plan_table(
     runs: Sequence[PlannedRun],
     grid_keys: Sequence[str],
     reuse: Sequence[str | os.PathLike[str]] = (),
+    extendable: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The planned runs and the state of their directories: run id, seed, generator, objective, the grid
     keys, the per-objective settings (empty for the other objectives) and ``state``: "finished",
     "interrupted", "failed", "reusable" (absent from ``out`` and finished in one of the ``reuse``
-    directories, so it would be copied) or "new"."""
+    directories, so it would be copied), "extendable" (absent, and a run id of ``extendable``, the runs
+    ``extend_shorter_runs`` would start from a shorter run) or "new"."""
     keys = column_keys(list(runs), list(grid_keys))
     rows = []
     for run in runs:
@@ -489,6 +588,8 @@ def plan_table(
             state = "failed"
         elif not directory.exists() and any(is_finished(Path(s) / RUNS_DIR / run.run_id) for s in reuse):
             state = "reusable"  # copy_finished_runs never copies over a run directory that exists
+        elif run.run_id in (extendable or {}):
+            state = "extendable"
         else:
             state = "new"
         rows.append(

@@ -151,6 +151,15 @@ def test_sweep_then_report(capsys, tmp_path):
     assert (tmp_path / "more" / "results.csv").read_text() == (out / "results.csv").read_text()
     assert cli.main(["export", str(out), str(shared)]) == 2  # not a new directory
     assert "is not empty" in capsys.readouterr().err
+    # --extend: the same runs one epoch longer continue from the sweep's checkpoints (an export has none)
+    longer = [*argv[:-3], "--out", str(tmp_path / "longer"), *TINY_SET, "--set", "train.device=cpu"]
+    longer += ["--set", "train.epochs=2"]
+    assert cli.main([*longer, "--extend", str(shared), "--dry-run"]) == 0
+    assert capsys.readouterr().out.count(" new") == 2
+    assert cli.main([*longer, "--extend", str(out), "--dry-run"]) == 0
+    assert capsys.readouterr().out.count("extendable") == 2
+    assert cli.main([*longer, "--extend", str(out)]) == 0
+    assert "2 trained (2 extended), 0 reused" in capsys.readouterr().err
 
 
 def test_user_objective_next_to_the_command_is_found(tmp_path, monkeypatch, capsys):

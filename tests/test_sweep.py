@@ -12,10 +12,12 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from interactions.sweep import (
     RESULT_COLUMNS,
     export_sweep,
+    extend_shorter_runs,
     format_summary,
     load_sweep,
     parse_grid,
@@ -24,6 +26,7 @@ from interactions.sweep import (
     run_id_for,
     sweep,
 )
+from interactions.training import load_checkpoint
 from interactions.types import TERMS
 
 EPOCHS = 2  # evaluations at epochs 0, 1, 2
@@ -558,3 +561,47 @@ def test_local_workers_fork_from_a_server_that_imported_torch():
         assert context.get_start_method() == "spawn"
     # the thread-count variables are put back after the server starts with one thread
     assert os.environ.get("OMP_NUM_THREADS") == before
+
+
+def test_extend_continues_a_shorter_sweep_to_the_table_of_one_trained_straight_through(tmp_path):
+    """``extend``: every run of a 2-epoch sweep that has a 1-epoch run of the same config in another sweep
+    starts from its checkpoint and ends with the straight 2-epoch numbers; InfMasking (its masking follows
+    the training progress) and a seed the short sweep lacks train from their start."""
+    grid = {"objective.name": ["cross", "infmasking"]}
+    tiny = dict(
+        TINY_CONFIG,
+        model={**TINY_CONFIG["model"], "n_tokens": 4},  # InfMasking keeps 30 % of each modality's tokens
+        train={**TINY_CONFIG["train"], "epochs": 1},
+    )
+    short = sweep(tiny, grid, [0], out=tmp_path / "short", progress=False)
+    assert (short["status"] == "finished").all()
+    longer = ["train.epochs=2"]
+    straight = sweep(tiny, grid, [0, 1], overrides=longer, out=tmp_path / "straight", progress=False)
+    cross_0 = straight.loc[(straight["objective"] == "cross") & (straight["seed"] == 0), "run_id"].iloc[0]
+    dry = sweep(
+        tiny, grid, [0, 1], overrides=longer, out=tmp_path / "long", extend=tmp_path / "short", dry_run=True
+    )
+    assert not (tmp_path / "long").exists()
+    assert dry.set_index("run_id")["state"].to_dict() == {
+        run_id: "extendable" if run_id == cross_0 else "new" for run_id in dry["run_id"]
+    }
+    extended = sweep(
+        tiny, grid, [0, 1], overrides=longer, out=tmp_path / "long", extend=tmp_path / "short", progress=False
+    )
+    summary = extended.attrs["summary"]
+    assert (summary["trained"], summary["extended"]) == (4, 1)
+    assert format_summary(summary).startswith("4 runs: 4 trained (1 extended), 0 reused, 0 failed in ")
+    pd.testing.assert_frame_equal(extended, straight)
+    # what the sweep trains from: the short run's epoch-1 checkpoint in the run's directory, nothing else
+    runs = plan_runs(tiny, grid, [0, 1], longer)
+    seeded = extend_shorter_runs(tiny, runs, tmp_path / "short", tmp_path / "seeded")
+    source = short.loc[short["objective"] == "cross", "run_id"].iloc[0]
+    assert seeded == {cross_0: str(tmp_path / "short" / "runs" / source)}
+    assert [p.name for p in (tmp_path / "seeded" / "runs").iterdir()] == [cross_0]
+    checkpoint = tmp_path / "seeded" / "runs" / cross_0 / "checkpoint.pt"
+    assert load_checkpoint(checkpoint, torch.device("cpu"))["epoch"] == 1
+    # a run the sweep already holds is never seeded again; a source that is no sweep is refused
+    again = sweep(tiny, grid, [0, 1], overrides=longer, out=tmp_path / "long", extend=tmp_path / "short")
+    assert (again.attrs["summary"]["reused"], again.attrs["summary"]["extended"]) == (4, 0)
+    with pytest.raises(ValueError, match="is not a sweep directory"):
+        sweep(tiny, grid, [0], overrides=longer, out=tmp_path / "other", extend=tmp_path / "nowhere")
