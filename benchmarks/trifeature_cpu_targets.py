@@ -2,6 +2,8 @@
 
     interactions sweep trifeature_cpu --workers 2 --out results/trifeature_cpu
     python benchmarks/trifeature_cpu_targets.py results/trifeature_cpu [more sweep directories ...]
+    python benchmarks/trifeature_cpu_targets.py DIR --epoch 64      # judged at an earlier evaluation
+    python benchmarks/trifeature_cpu_targets.py DIR --frontier      # and at every evaluation epoch
 
 The contrasts are those of the CoMM paper's Trifeature figure (Dufumier et al., ICLR 2025; spec 6.1), as
 balanced accuracy (%) of the linear probe at each run's final epoch, on unbiased test pairs:
@@ -16,7 +18,11 @@ mean; each is printed too). A target is **met** when the median over seeds meets
 the median of each seed's excess over its own floor); the table also says in how many seeds it holds,
 because with 3 seeds a median is a weak statement. Several directories are read as one table (a run found
 in more than one, by its run id, counts once), so extra seeds swept into another directory join the
-shipped sweep's. Exit status 1 when a target is not met or a run it needs is missing or failed, 0 otherwise.
+shipped sweep's. ``--epoch E`` judges the evaluation at epoch E instead of the last (a sweep probed every
+few epochs, ``train.eval_every``, holds its own shorter protocols); ``--frontier`` adds the median and the
+seeds meeting each target at every evaluation epoch all runs share: the frontier of training length against
+each contrast. Exit status 1 when a target is not met or a run it needs is missing or failed, 2 when a run
+has no evaluation at ``--epoch``, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -73,21 +79,36 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
-def seed_values(results: pd.DataFrame) -> pd.DataFrame:
-    """Per finished run: shape, texture_1, texture_2, texture, synergy (%) at the final epoch and at epoch 0.
+def _finished_probes(results: pd.DataFrame) -> pd.DataFrame:
+    if BIAS not in results.columns:
+        raise ValueError(f"the results table has no {BIAS!r} column: not a trifeature_cpu sweep")
+    return results[(results["estimator"] == "probe") & (results["status"] == "finished")]
+
+
+def seed_values(results: pd.DataFrame, epoch: int | None = None) -> pd.DataFrame:
+    """Per finished run: shape, texture_1, texture_2, texture, synergy (%) at one epoch and at epoch 0.
 
     Args:
         results: a sweep's tidy results table (``reports.load_results``) with ``generator.params.bias``.
+        epoch: the evaluation judged; None: each run's last.
 
     Returns:
         Columns ``objective, bias, seed, quantity, value, floor`` (percent), one row per run and quantity.
+
+    Raises:
+        ValueError: no bias column, or a run without an evaluation at ``epoch`` (named, with its epochs).
     """
-    if BIAS not in results.columns:
-        raise ValueError(f"the results table has no {BIAS!r} column: not a trifeature_cpu sweep")
-    probe = results[(results["estimator"] == "probe") & (results["status"] == "finished")]
+    probe = _finished_probes(results)
     rows = []
     for (objective, bias, seed), run in probe.groupby(["objective", BIAS, "seed"]):
-        last = run[run["epoch"] == run["epoch"].max()].set_index("term")["balanced_accuracy"] * 100
+        epochs = sorted(int(e) for e in run["epoch"].unique())
+        if epoch is not None and epoch not in epochs:
+            raise ValueError(
+                f"run {run['run_id'].iloc[0]} ({objective}, bias {bias:g}, seed {seed}) has no evaluation at "
+                f"epoch {epoch}; its epochs: {', '.join(map(str, epochs))}"
+            )
+        at = epochs[-1] if epoch is None else epoch
+        last = run[run["epoch"] == at].set_index("term")["balanced_accuracy"] * 100
         first = run[run["epoch"] == 0].set_index("term")["balanced_accuracy"] * 100
         for quantity, terms in (("shape", ["redundancy"]), ("texture_1", ["unique_1"]),
                                 ("texture_2", ["unique_2"]), ("texture", list(TEXTURE)),
@@ -141,18 +162,60 @@ def check_targets(values: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -
     return pd.DataFrame(rows)
 
 
+def frontier(results: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -> pd.DataFrame:
+    """Every target judged at every evaluation epoch (after 0) that all finished runs share.
+
+    Returns:
+        One row per target (``objective``, ``bias``, ``target``) and one column per epoch holding "median
+        (k/n)" (% balanced accuracy, or the excess over the floor for the floor target, and the seeds that
+        meet it), then a last row ``met``: "m/9" targets met at that epoch.
+    """
+    probe = _finished_probes(results)
+    per_run = [set(run["epoch"].astype(int)) for _, run in probe.groupby("run_id")]
+    epochs = sorted(set.intersection(*per_run) - {0}) if per_run else []
+    columns: dict[str, list[str]] = {}
+    index = [(t.objective, f"{t.bias:g}", t.label()) for t in targets] + [("", "", "met")]
+    for epoch in epochs:
+        judged = check_targets(seed_values(results, epoch), targets)
+        shown = [
+            f"{(row.excess if t.kind == '<= floor +' else row.median):.1f} ({row.holds_in})"
+            for t, row in zip(targets, judged.itertuples())
+        ]
+        columns[str(epoch)] = [*shown, f"{int(judged['met'].sum())}/{len(judged)}"]
+    rows = pd.MultiIndex.from_tuples(index, names=["objective", "bias", "target"])
+    return pd.DataFrame(columns, index=rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "results", nargs="+", help="finished trifeature_cpu sweep directories (or their results tables)"
     )
+    parser.add_argument(
+        "--epoch", type=int, help="judge the evaluation at this epoch (default: each run's last)"
+    )
+    parser.add_argument(
+        "--frontier",
+        action="store_true",
+        help="also judge every target at every evaluation epoch the runs share",
+    )
     args = parser.parse_args(argv)
     results = combine_results([load_results(path) for path in args.results])
     failed = results.loc[results["status"] != "finished", "run_id"].unique()
-    values = seed_values(results)
+    try:
+        values = seed_values(results, args.epoch)
+    except ValueError as err:
+        print(f"trifeature_cpu_targets: {err}", file=sys.stderr)
+        return 2
+    if args.frontier:
+        print("per evaluation epoch: median over seeds (excess over the floor for the floor target), % "
+              "balanced accuracy, and the seeds meeting the target:")  # fmt: skip
+        print(frontier(results).to_string())
+        print()
     detail = values.pivot_table(index=["objective", "bias", "quantity"], values=["value", "floor"],
                                 aggfunc="median").round(1)  # fmt: skip
-    print("median over seeds, % balanced accuracy (final epoch; floor = epoch 0):")
+    when = "final epoch" if args.epoch is None else f"epoch {args.epoch}"
+    print(f"median over seeds, % balanced accuracy ({when}; floor = epoch 0):")
     print(detail.to_string())
     table = check_targets(values)
     print()

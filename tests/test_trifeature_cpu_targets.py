@@ -106,3 +106,26 @@ def test_extra_seeds_from_another_directory_join_and_a_shared_run_counts_once(tm
     assert "9 of 9 targets met" in capsys.readouterr().out
     with pytest.raises(ValueError, match="at least one"):
         targets.combine_results([])
+
+
+def test_an_earlier_epoch_is_judged_on_request_and_the_frontier_shows_every_epoch(tmp_path, capsys):
+    early = dict(PASSING)
+    early[("cross_self", 0.0)] = (98.0, 50.0, 52.0, 50.0)  # texture 51 +- 1 at epoch 8: below 60
+    at_8 = _table(early)
+    both = pd.concat([_table(PASSING), at_8[at_8["epoch"] == 16].assign(epoch=8)], ignore_index=True)
+    judged = targets.check_targets(targets.seed_values(both, 8)).set_index(["objective", "target"])
+    assert not judged.loc[("cross_self", "texture >= 60"), "met"] and judged["met"].sum() == 8
+    assert targets.check_targets(targets.seed_values(both))["met"].all()  # by default the last, 16
+    front = targets.frontier(both)
+    assert list(front.columns) == ["8", "16"]
+    assert front.loc[("", "", "met")].tolist() == ["8/9", "9/9"]
+    assert front.loc[("cross_self", "0", "texture >= 60"), "8"] == "51.0 (0/3)"
+    assert front.loc[("cross", "0", "texture <= floor + 5"), "16"] == "3.5 (3/3)"  # the median excess
+    both.to_csv(tmp_path / "results.csv", index=False)
+    assert targets.main([str(tmp_path), "--epoch", "8", "--frontier"]) == 1
+    assert "8 of 9 targets met" in capsys.readouterr().out
+    assert targets.main([str(tmp_path), "--epoch", "12"]) == 2
+    assert "no evaluation at epoch 12; its epochs: 0, 8, 16" in capsys.readouterr().err
+    # an epoch that one run lacks is not on the frontier
+    fewer = both[~((both["run_id"] == "comm-1.0-42") & (both["epoch"] == 8))]
+    assert list(targets.frontier(fewer).columns) == ["16"]
