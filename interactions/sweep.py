@@ -185,11 +185,11 @@ def extend_shorter_runs(
     A planned run is paired with the run of ``source`` whose resolved config equals its own except for
     ``experiment.EXTENDABLE_KEYS`` (its number of epochs and probing schedule) and which it may continue
     (``experiment.continuable_checkpoint``: constant rate, no progress-following objective, no more epochs
-    than planned). Its directory in ``out`` then receives that checkpoint (``seed_from_shorter_run``), the
-    sweep resumes it like an interrupted run, and it ends with the numbers of a run trained straight through
-    (the run ids differ: a run id hashes the whole config, epochs included). A planned run already present
-    in ``out``, without a match, or whose match is refused (an exported run has no checkpoint) trains from
-    its own start.
+    than planned); of several, the one whose checkpoint holds the most epochs. Its directory in ``out`` then
+    receives that checkpoint (``seed_from_shorter_run``), the sweep resumes it like an interrupted run, and it
+    ends with the numbers of a run trained straight through (the run ids differ: a run id hashes the whole
+    config, epochs included). A planned run already present in ``out``, without a match, or whose match is
+    refused (an exported run has no checkpoint) trains from its own start.
 
     Args:
         write: False only says which runs would be extended (a dry run).
@@ -211,7 +211,7 @@ def extend_shorter_runs(
         kept = {k: v for k, v in flatten(cfg).items() if k not in EXTENDABLE_KEYS}
         return json.dumps(kept, sort_keys=True, default=str)
 
-    candidates: dict[str, Path] = {}
+    candidates: dict[str, list[Path]] = {}
     for directory in sorted(source_runs.iterdir()):
         stored = directory / CONFIG_FILE
         if not (directory / CHECKPOINT_FILE).is_file() or not stored.is_file():
@@ -220,31 +220,27 @@ def extend_shorter_runs(
             cfg = resolve(tomllib.loads(stored.read_text(encoding="utf-8"))).config
         except (ValueError, TypeError, UnicodeDecodeError):
             continue  # not a run this version can continue
-        candidates.setdefault(identity(cfg), directory)
+        candidates.setdefault(identity(cfg), []).append(directory)
     extended = {}
     for run in runs:
         target = run_dir(Path(out), run)
         if target.exists():
             continue
         exp = resolve(config, list(run.overrides), seed=run.seed)
-        match = candidates.get(identity(exp.config))
-        if match is None:
+        epochs = {}
+        for directory in candidates.get(identity(exp.config), []):
+            try:
+                epochs[directory] = int(continuable_checkpoint(directory, exp)["epoch"])
+            except ValueError:
+                continue  # a longer run, a schedule, a damaged checkpoint: not this run's start
+        if not epochs:
             continue
-        try:
-            if write:
-                target.mkdir(parents=True)
-                seed_from_shorter_run(match, exp, target)
-            else:
-                continuable_checkpoint(match, exp)
-        except ValueError:
-            if write:
-                target.rmdir()  # nothing was written: the run trains from its start
-            continue
+        match = max(epochs, key=epochs.__getitem__)
+        if write:
+            target.mkdir(parents=True)
+            seed_from_shorter_run(match, exp, target)
         extended[run.run_id] = str(match)
     return extended
-
-
-#: The files of a sweep directory besides its runs (``sweep.json`` and the tables of the finished runs).
 
 
 def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> int:

@@ -6,6 +6,7 @@ import functools
 import importlib
 import json
 import os
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -600,6 +601,16 @@ def test_extend_continues_a_shorter_sweep_to_the_table_of_one_trained_straight_t
     assert [p.name for p in (tmp_path / "seeded" / "runs").iterdir()] == [cross_0]
     checkpoint = tmp_path / "seeded" / "runs" / cross_0 / "checkpoint.pt"
     assert load_checkpoint(checkpoint, torch.device("cpu"))["epoch"] == 1
+    # of two shorter runs of the same config, the one with more epochs: a 3-epoch run starts from epoch 2
+    both = tmp_path / "both" / "runs"
+    both.mkdir(parents=True)
+    for directory in (tmp_path / "short" / "runs" / source, tmp_path / "long" / "runs" / cross_0):
+        shutil.copytree(directory, both / directory.name)
+    runs = plan_runs(tiny, grid, [0], ["train.epochs=3"])
+    seeded = extend_shorter_runs(tiny, runs, tmp_path / "both", tmp_path / "three")
+    assert list(seeded.values()) == [str(both / cross_0)]
+    three = next((tmp_path / "three" / "runs").iterdir()) / "checkpoint.pt"
+    assert load_checkpoint(three, torch.device("cpu"))["epoch"] == 2
     # a run the sweep already holds is never seeded again; a source that is no sweep is refused
     again = sweep(tiny, grid, [0, 1], overrides=longer, out=tmp_path / "long", extend=tmp_path / "short")
     assert (again.attrs["summary"]["reused"], again.attrs["summary"]["extended"]) == (4, 0)
