@@ -306,6 +306,7 @@ def test_sweep_writes_losses_and_a_summary(tmp_path):
         "not_run": 0,
         "elapsed_s": 0,
         "copied": {},
+        "extended": 0,
     }
     again = _sweep(tmp_path)
     assert again.attrs["summary"]["reused"] == 4 and again.attrs["summary"]["trained"] == 0
