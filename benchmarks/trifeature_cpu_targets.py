@@ -168,7 +168,7 @@ def frontier(results: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -> pd
     Returns:
         One row per target (``objective``, ``bias``, ``target``) and one column per epoch holding "median
         (k/n)" (% balanced accuracy, or the excess over the floor for the floor target, and the seeds that
-        meet it), then a last row ``met``: "m/9" targets met at that epoch.
+        meet it; "no runs" where none finished), then a last row ``met``: "m/9" targets met at that epoch.
     """
     probe = _finished_probes(results)
     per_run = [set(run["epoch"].astype(int)) for _, run in probe.groupby("run_id")]
@@ -179,6 +179,8 @@ def frontier(results: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -> pd
         judged = check_targets(seed_values(results, epoch), targets)
         shown = [
             f"{(row.excess if t.kind == '<= floor +' else row.median):.1f} ({row.holds_in})"
+            if row.holds_in != "0/0"
+            else "no runs"
             for t, row in zip(targets, judged.itertuples())
         ]
         columns[str(epoch)] = [*shown, f"{int(judged['met'].sum())}/{len(judged)}"]

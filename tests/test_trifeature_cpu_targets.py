@@ -129,3 +129,7 @@ def test_an_earlier_epoch_is_judged_on_request_and_the_frontier_shows_every_epoc
     # an epoch that one run lacks is not on the frontier
     fewer = both[~((both["run_id"] == "comm-1.0-42") & (both["epoch"] == 8))]
     assert list(targets.frontier(fewer).columns) == ["16"]
+    # an objective none of whose runs finished is shown as such, not as a number
+    partial = targets.frontier(both[both["objective"] != "comm"])
+    assert partial.loc[("comm", "1", "synergy >= 65"), "16"] == "no runs"
+    assert partial.loc[("", "", "met")].tolist() == ["5/9", "6/9"]
