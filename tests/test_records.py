@@ -24,6 +24,7 @@ RECORDS = Path(__file__).resolve().parents[1] / "docs" / "records"
 SHIPPED = {
     "trifeature_cpu": ("trifeature_cpu", True),
     "trifeature_cpu_seeds45_46": ("trifeature_cpu", False),
+    "trifeature_cpu_jitter": ("trifeature_cpu_jitter", False),  # the candidate, partial (fourteenth session)
 }
 
 
