@@ -330,9 +330,20 @@ def seed_from_shorter_run(source: Path, exp: Experiment, run_dir: Path) -> int:
         ValueError: as ``continuable_checkpoint``.
     """
     state = continuable_checkpoint(source, exp)
+    write_continuation(state, exp, run_dir)
+    return int(state["epoch"])
+
+
+def write_continuation(state: dict[str, Any], exp: Experiment, run_dir: Path) -> None:
+    """Save a checkpoint ``continuable_checkpoint`` accepted as ``run_dir``'s checkpoint of ``exp``."""
     state["config_sha256"] = config_digest(exp.config)
     save_checkpoint(run_dir / CHECKPOINT_FILE, state)
-    return int(state["epoch"])
+
+
+def length_free(cfg: dict[str, Any]) -> dict[str, Any]:
+    """A resolved config as dotted keys without ``EXTENDABLE_KEYS``: equal for two runs of which the longer
+    may continue the shorter (the rest of ``continuable_checkpoint``'s conditions aside)."""
+    return {k: v for k, v in config_mod.flatten(cfg).items() if k not in EXTENDABLE_KEYS}
 
 
 def continuable_checkpoint(source: Path, exp: Experiment) -> dict[str, Any]:
@@ -363,12 +374,8 @@ def continuable_checkpoint(source: Path, exp: Experiment) -> dict[str, Any]:
             f"extend: {str(stored)!r} is missing or is not the config {str(source)!r} was trained with"
         )
     old = config_mod.resolve(config_mod.tomllib.loads(text)).config  # today's defaults for keys added since
-    old_flat, new_flat = config_mod.flatten(old), config_mod.flatten(exp.config)
-    differ = sorted(
-        k
-        for k in old_flat.keys() | new_flat.keys()
-        if k not in EXTENDABLE_KEYS and old_flat.get(k) != new_flat.get(k)
-    )
+    old_flat, new_flat = length_free(old), length_free(exp.config)
+    differ = sorted(k for k in old_flat.keys() | new_flat.keys() if old_flat.get(k) != new_flat.get(k))
     if differ:
         shown = ", ".join(f"{k} ({old_flat.get(k)!r} -> {new_flat.get(k)!r})" for k in differ)
         raise ValueError(

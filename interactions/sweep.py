@@ -186,7 +186,7 @@ def extend_shorter_runs(
     ``experiment.EXTENDABLE_KEYS`` (its number of epochs and probing schedule) and which it may continue
     (``experiment.continuable_checkpoint``: constant rate, no progress-following objective, no more epochs
     than planned); of several, the one whose checkpoint holds the most epochs. Its directory in ``out`` then
-    receives that checkpoint (``seed_from_shorter_run``), the sweep resumes it like an interrupted run, and it
+    receives that checkpoint (``write_continuation``), the sweep resumes it like an interrupted run, and it
     ends with the numbers of a run trained straight through (the run ids differ: a run id hashes the whole
     config, epochs included). A planned run already present in ``out``, without a match, or whose match is
     refused (an exported run has no checkpoint) trains from its own start.
@@ -201,15 +201,14 @@ def extend_shorter_runs(
         ValueError: ``source`` is not a sweep directory (no ``runs/``).
     """
     from .config import resolve
-    from .experiment import EXTENDABLE_KEYS, continuable_checkpoint, seed_from_shorter_run
+    from .experiment import continuable_checkpoint, length_free, write_continuation
 
     source_runs = Path(source) / RUNS_DIR
     if not source_runs.is_dir():
         raise ValueError(f"extend: {str(source)!r} is not a sweep directory: it has no {RUNS_DIR}/")
 
-    def identity(cfg: Mapping[str, Any]) -> str:
-        kept = {k: v for k, v in flatten(cfg).items() if k not in EXTENDABLE_KEYS}
-        return json.dumps(kept, sort_keys=True, default=str)
+    def identity(cfg: dict[str, Any]) -> str:
+        return json.dumps(length_free(cfg), sort_keys=True, default=str)
 
     candidates: dict[str, list[Path]] = {}
     for directory in sorted(source_runs.iterdir()):
@@ -227,18 +226,18 @@ def extend_shorter_runs(
         if target.exists():
             continue
         exp = resolve(config, list(run.overrides), seed=run.seed)
-        epochs = {}
+        accepted = {}
         for directory in candidates.get(identity(exp.config), []):
             try:
-                epochs[directory] = int(continuable_checkpoint(directory, exp)["epoch"])
+                accepted[directory] = continuable_checkpoint(directory, exp)
             except ValueError:
                 continue  # a longer run, a schedule, a damaged checkpoint: not this run's start
-        if not epochs:
+        if not accepted:
             continue
-        match = max(epochs, key=epochs.__getitem__)
+        match = max(accepted, key=lambda directory: int(accepted[directory]["epoch"]))
         if write:
             target.mkdir(parents=True)
-            seed_from_shorter_run(match, exp, target)
+            write_continuation(accepted[match], exp, target)
         extended[run.run_id] = str(match)
     return extended
 
