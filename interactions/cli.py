@@ -339,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     export_p = sub.add_parser(
         "export",
         parents=[common],
-        help="copy a sweep's tables and finished runs without checkpoints (to commit or share)",
+        help="copy a sweep's tables and finished runs without checkpoints (to commit or share; a running "
+        "sweep gives a snapshot of the runs done)",
     )
     export_p.add_argument("sweep", help="a sweep's results directory")
     export_p.add_argument(

@@ -29,9 +29,10 @@ sweep stops, the table written so far stays intact (every file is written to a t
 into place with ``os.replace``) and the interrupt is re-raised for the caller (the CLI exits with 130).
 
 One sweep at a time per directory: ``sweep`` holds an exclusive lock on ``out/.sweep.lock`` while it runs
-(``SweepLockedError`` for a second one). The table is rebuilt from the run directories at every call, so a
-missing or damaged ``results.csv`` comes back as it was; ``losses.csv`` beside it holds every run's
-per-epoch loss terms (columns ``run_id, generator, objective, seed, <grid keys>, epoch, name, value``).
+(``SweepLockedError`` for a second one; ``export_sweep`` takes no lock and may read a running sweep). The
+table is rebuilt from the run directories at every call, so a missing or damaged ``results.csv`` comes back
+as it was; ``losses.csv`` beside it holds every run's per-epoch loss terms (columns ``run_id, generator,
+objective, seed, <grid keys>, epoch, name, value``).
 
 Run ids. ``run_id`` is the first 10 hex digits of the SHA-256 of the canonical JSON of ``{"config":
 <config as given: name, path string or dict>, "overrides": [...], "grid": {key: value}, "seed": seed}``. It
@@ -75,6 +76,7 @@ or a local Ray instance; ``out`` must then be on a file system that every node s
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -107,6 +109,7 @@ from .types import (
     CONFIG_FILE,
     RESULT_COLUMNS,
     RESULT_FILE,
+    RESULTS_CSV,
     RUNS_DIR,
     SWEEP_FILE,
     SWEEP_TABLES,
@@ -242,7 +245,7 @@ def extend_shorter_runs(
     return extended
 
 
-def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> int:
+def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str], *, tries: int = 20) -> int:
     """Copy a sweep's tables and finished runs, without checkpoints, into the new directory ``dest``.
 
     The copy is small (a few KB per run: ``result.json``, ``metrics.jsonl``, ``config.toml``,
@@ -251,33 +254,61 @@ def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -
     continues the sweep from it on another machine or in a later session, training only the runs it lacks.
     Unfinished runs (interrupted, failed) are left out, and so is each copied run's ``checkpoint.pt``.
 
+    A sweep may be running in ``source``: the export is a snapshot of the runs its tables list. The sweep
+    seals a run before it rewrites its tables (each file replaced atomically), so every run a table lists as
+    finished is complete; a run finished after the tables were read is left for the next export. The tables
+    are read before and after the runs are copied and the copy starts again if they changed in between, so
+    the exported tables and runs always agree.
+
+    Args:
+        tries: how many times to start again when the sweep rewrites its tables during the copy.
+
     Returns:
         The number of runs copied.
 
     Raises:
         ValueError: ``source`` has no ``sweep.json`` (not a sweep directory), or ``dest`` exists and is
             not empty.
-        SweepLockedError: a sweep is running in ``source`` (its tables and runs may not agree yet).
+        RuntimeError: the tables changed during each of ``tries`` copies.
     """
     source, dest = Path(source), Path(dest)
-    manifest = source / SWEEP_FILE
-    if not manifest.is_file():
+    if not (source / SWEEP_FILE).is_file():
         raise ValueError(f"{str(source)!r} is not a sweep directory: it has no sweep.json")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ValueError(f"export destination {str(dest)!r} exists and is not empty; choose a new one")
-    run_ids = [run["run_id"] for run in json.loads(manifest.read_text(encoding="utf-8"))["runs"]]
-    with sweep_lock(source):
-        tmp = dest.with_name(f".{dest.name}.export")
+    tmp = dest.with_name(f".{dest.name}.export")
+    for _ in range(tries):
+        tables = read_sweep_tables(source)
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        copied = copy_finished_runs(run_ids, source, tmp, skip=(CHECKPOINT_FILE,))
-        for name in SWEEP_TABLES:
-            if (source / name).is_file():
-                shutil.copy2(source / name, tmp / name)
-        if dest.exists():
-            dest.rmdir()  # empty, checked above
-        os.replace(tmp, dest)  # atomic: a half-written export never looks finished
+        copied = copy_finished_runs(listed_runs(tables), source, tmp, skip=(CHECKPOINT_FILE,))
+        if read_sweep_tables(source) == tables:
+            break
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise RuntimeError(
+            f"the tables of {str(source)!r} changed during each of {tries} export attempts; try again"
+        )
+    for name, content in tables.items():
+        (tmp / name).write_bytes(content)
+    if dest.exists():
+        dest.rmdir()  # empty, checked above
+    os.replace(tmp, dest)  # atomic: a half-written export never looks finished
     return copied
+
+
+def read_sweep_tables(source: Path) -> dict[str, bytes]:
+    """The bytes of each of a sweep's tables (``SWEEP_TABLES``) that exist, by file name."""
+    return {name: (source / name).read_bytes() for name in SWEEP_TABLES if (source / name).is_file()}
+
+
+def listed_runs(tables: Mapping[str, bytes]) -> list[str]:
+    """The run ids of a sweep's tables: those of ``results.csv`` when it exists (a snapshot of the runs
+    done), else every run of ``sweep.json``'s plan."""
+    if RESULTS_CSV in tables:
+        frame = pd.read_csv(io.BytesIO(tables[RESULTS_CSV]), usecols=["run_id"], dtype=str)
+        return list(dict.fromkeys(frame["run_id"]))
+    return [run["run_id"] for run in json.loads(tables[SWEEP_FILE].decode("utf-8"))["runs"]]
 
 
 def run_id_for(config: Any, overrides: Sequence[str], assignment: Mapping[str, Any], seed: int) -> str:

@@ -195,6 +195,49 @@ def test_export_copies_tables_and_finished_runs_without_checkpoints(tmp_path):
     assert not (tmp_path / "y").exists()
 
 
+def test_export_reads_a_running_sweep_as_the_snapshot_its_tables_list(tmp_path, monkeypatch):
+    import interactions.sweep as sweep_module
+    from interactions.sweep_runner import sweep_lock
+
+    first = _sweep(tmp_path / "a", run_fn=fake_run)
+    ids = first["run_id"].unique().tolist()
+    source = tmp_path / "a"
+    # the last run finished after the tables were written: sealed, but not yet listed
+    for name in ("results.csv", "losses.csv"):
+        table = pd.read_csv(source / name)
+        table[table["run_id"] != ids[-1]].to_csv(source / name, index=False)
+    (source / "results.parquet").unlink(missing_ok=True)
+    with sweep_lock(source):  # a sweep holds the directory: the export still reads it
+        assert export_sweep(source, tmp_path / "x") == len(ids) - 1
+    assert sorted(p.name for p in (tmp_path / "x" / "runs").iterdir()) == sorted(ids[:-1])
+    assert (tmp_path / "x" / "results.csv").read_bytes() == (source / "results.csv").read_bytes()
+
+    # the sweep rewrites a table while the runs are copied: the export starts again and takes the new one
+    copy = sweep_module.copy_finished_runs
+    calls = []
+
+    def copy_while_the_sweep_writes(run_ids, src, out, **kwargs):
+        calls.append(list(run_ids))
+        if len(calls) == 1:
+            first.to_csv(source / "results.csv", index=False)  # now listing every run
+        return copy(run_ids, src, out, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "copy_finished_runs", copy_while_the_sweep_writes)
+    assert export_sweep(source, tmp_path / "y") == len(ids)
+    assert len(calls) == 2 and calls[1] == ids
+    assert (tmp_path / "y" / "results.csv").read_bytes() == (source / "results.csv").read_bytes()
+
+    def copy_while_the_sweep_always_writes(run_ids, src, out, **kwargs):
+        with open(source / "losses.csv", "a") as handle:
+            handle.write("\n")
+        return copy(run_ids, src, out, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "copy_finished_runs", copy_while_the_sweep_always_writes)
+    with pytest.raises(RuntimeError, match="changed during each of 3 export attempts"):
+        export_sweep(source, tmp_path / "z", tries=3)
+    assert not (tmp_path / "z").exists() and not list(tmp_path.glob(".*export"))
+
+
 def test_interrupted_sweep_resumes_to_the_same_table(tmp_path):
     reference = _sweep(tmp_path / "ref", run_fn=fake_run)
     log = tmp_path / "log.txt"
