@@ -21,15 +21,19 @@ in more than one, by its run id, counts once), so extra seeds swept into another
 shipped sweep's. ``--epoch E`` judges the evaluation at epoch E instead of the last (a sweep probed every
 few epochs, ``train.eval_every``, holds its own shorter protocols); ``--frontier`` adds the median and the
 seeds meeting each target at every evaluation epoch all runs share: the frontier of training length against
-each contrast. Exit status 1 when a target is not met or a run it needs is missing or failed, 2 when a run
-has no evaluation at ``--epoch``, 0 otherwise.
+each contrast, with a last row estimating the hours the sweep needs to reach each epoch on ``--workers``
+cores (each finished run's measured ``elapsed_s`` times epoch / its epochs, summed, divided by the workers:
+training dominates a run's time and costs the same every epoch). Exit status 1 when a target is not met or
+a run it needs is missing or failed, 2 when a run has no evaluation at ``--epoch``, 0 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -162,13 +166,53 @@ def check_targets(values: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -
     return pd.DataFrame(rows)
 
 
-def frontier(results: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -> pd.DataFrame:
+def run_times(paths: list[str]) -> pd.DataFrame:
+    """Each finished run's measured time, from the ``result.json`` files of sweep directories.
+
+    Args:
+        paths: sweep directories (a results table's path has no runs and adds none).
+
+    Returns:
+        Columns ``run_id``, ``elapsed_s`` (training and evaluation, seconds of one worker, summed over
+        resumed parts) and ``epochs`` (``train.epochs``); a run found in more than one directory once.
+    """
+    rows: dict[str, dict] = {}
+    for path in paths:
+        for result in sorted(Path(path).glob("runs/*/result.json")):
+            data = json.loads(result.read_text(encoding="utf-8"))
+            if data.get("status") == "finished" and result.parent.name not in rows:
+                run_id, epochs = result.parent.name, int(data["config"]["train"]["epochs"])
+                rows[run_id] = dict(run_id=run_id, elapsed_s=float(data["elapsed_s"]), epochs=epochs)
+    return pd.DataFrame(list(rows.values()), columns=["run_id", "elapsed_s", "epochs"])
+
+
+def sweep_hours(times: pd.DataFrame, run_ids: set[str], epoch: int, workers: int) -> float:
+    """Estimated wall time (hours) of training the runs ``run_ids`` to ``epoch`` on ``workers`` cores: each
+    run's ``elapsed_s`` times ``epoch / epochs``, summed and divided by ``workers`` (perfect packing)."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    timed = times[times["run_id"].isin(run_ids)]
+    return float((timed["elapsed_s"] * epoch / timed["epochs"]).sum() / workers / 3600)
+
+
+def frontier(
+    results: pd.DataFrame,
+    targets: tuple[Target, ...] = TARGETS,
+    times: pd.DataFrame | None = None,
+    workers: int = 2,
+) -> pd.DataFrame:
     """Every target judged at every evaluation epoch (after 0) that all finished runs share.
+
+    Args:
+        times: ``run_times`` of the runs; adds the estimated hours row (None: no such row).
+        workers: the cores the hours are estimated for.
 
     Returns:
         One row per target (``objective``, ``bias``, ``target``) and one column per epoch holding "median
         (k/n)" (% balanced accuracy, or the excess over the floor for the floor target, and the seeds that
-        meet it; "no runs" where none finished), then a last row ``met``: "m/9" targets met at that epoch.
+        meet it; "no runs" where none finished), then a row ``met``: "m/9" targets met at that epoch, and
+        with ``times`` a last row: ``sweep_hours`` of the finished runs that have a time ("h, W workers
+        (n runs)"; runs without a time are left out of the sum and the count).
     """
     probe = _finished_probes(results)
     per_run = [set(run["epoch"].astype(int)) for _, run in probe.groupby("run_id")]
@@ -184,6 +228,11 @@ def frontier(results: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -> pd
             for t, row in zip(targets, judged.itertuples())
         ]
         columns[str(epoch)] = [*shown, f"{int(judged['met'].sum())}/{len(judged)}"]
+    if times is not None:
+        finished = set(probe["run_id"]) & set(times["run_id"])
+        index.append(("", "", f"h, {workers} workers ({len(finished)} runs)"))
+        for epoch in epochs:
+            columns[str(epoch)].append(f"{sweep_hours(times, finished, epoch, workers):.2f}")
     rows = pd.MultiIndex.from_tuples(index, names=["objective", "bias", "target"])
     return pd.DataFrame(columns, index=rows)
 
@@ -201,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also judge every target at every evaluation epoch the runs share",
     )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="cores the frontier's hours are estimated for (default 2)"
+    )
     args = parser.parse_args(argv)
     results = combine_results([load_results(path) for path in args.results])
     failed = results.loc[results["status"] != "finished", "run_id"].unique()
@@ -212,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.frontier:
         print("per evaluation epoch: median over seeds (excess over the floor for the floor target), % "
               "balanced accuracy, and the seeds meeting the target:")  # fmt: skip
-        print(frontier(results).to_string())
+        print(frontier(results, times=run_times(args.results), workers=args.workers).to_string())
         print()
     detail = values.pivot_table(index=["objective", "bias", "quantity"], values=["value", "floor"],
                                 aggfunc="median").round(1)  # fmt: skip

@@ -133,3 +133,30 @@ def test_an_earlier_epoch_is_judged_on_request_and_the_frontier_shows_every_epoc
     partial = targets.frontier(both[both["objective"] != "comm"])
     assert partial.loc[("comm", "1", "synergy >= 65"), "16"] == "no runs"
     assert partial.loc[("", "", "met")].tolist() == ["5/9", "6/9"]
+
+
+def test_the_frontier_estimates_the_sweep_hours_from_each_runs_measured_time(tmp_path, capsys):
+    import json
+
+    table = _table(PASSING)
+    table.to_csv(tmp_path / "results.csv", index=False)
+    ids = sorted(table["run_id"].unique())  # 18 runs of 16 epochs
+    for i, run_id in enumerate(ids[:-1]):  # the last has no result.json: not timed, not counted
+        (tmp_path / "runs" / run_id).mkdir(parents=True)
+        hours = 1 + i % 2
+        result = {"status": "finished", "elapsed_s": 3600.0 * hours, "config": {"train": {"epochs": 16}}}
+        (tmp_path / "runs" / run_id / "result.json").write_text(json.dumps(result))
+    times = targets.run_times([str(tmp_path), str(tmp_path)])  # a run found twice counts once
+    assert len(times) == 17 and times["elapsed_s"].sum() == pytest.approx(3600.0 * (9 * 1 + 8 * 2))
+    # 9 runs of 1 h and 8 of 2 h to epoch 16 on 2 workers: 12.5 h; to epoch 8: half
+    assert targets.sweep_hours(times, set(ids), 16, 2) == pytest.approx(12.5)
+    assert targets.sweep_hours(times, set(ids), 8, 2) == pytest.approx(6.25)
+    assert targets.sweep_hours(times, set(ids[:2]), 16, 1) == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="workers must be at least 1, got 0"):
+        targets.sweep_hours(times, set(ids), 16, 0)
+    front = targets.frontier(table, times=times, workers=2)
+    assert front.loc[("", "", "h, 2 workers (17 runs)"), "16"] == "12.50"
+    assert ("", "", "h, 2 workers (17 runs)") not in targets.frontier(table).index
+    assert targets.main([str(tmp_path), "--frontier", "--workers", "4"]) == 0
+    hours_line = next(line for line in capsys.readouterr().out.splitlines() if "4 workers" in line)
+    assert hours_line.split()[-1] == "6.25" and "h, 4 workers (17 runs)" in hours_line
