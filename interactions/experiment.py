@@ -501,12 +501,18 @@ class RunDirectoryBusyError(DirectoryBusyError):
     """Another process is running in the run directory."""
 
 
+#: How long a run waits for its directory's lock before it gives up: long enough that a status probe
+#: (``run_dir_busy``, which holds the lock for microseconds) never fails a starting run.
+LOCK_WAIT_S = 2.0
+
+
 @contextlib.contextmanager
 def run_dir_lock(run_dir: Path) -> Iterator[None]:
     """An exclusive ``fcntl.flock`` on the run directory itself (no lock file), released with its process.
 
     Raises:
-        RunDirectoryBusyError: another process holds it (two runs writing one directory would mix files).
+        RunDirectoryBusyError: another process holds it for more than ``LOCK_WAIT_S`` (two runs writing one
+            directory would mix files).
     """
     try:
         import fcntl
@@ -515,16 +521,41 @@ def run_dir_lock(run_dir: Path) -> Iterator[None]:
         return
     fd = os.open(run_dir, os.O_RDONLY)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunDirectoryBusyError(
-                f"another process is running in run directory {str(run_dir)!r}; wait for it or use "
-                "another --out"
-            ) from None
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunDirectoryBusyError(
+                        f"another process is running in run directory {str(run_dir)!r}; wait for it or "
+                        "use another --out"
+                    ) from None
+                time.sleep(0.02)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def run_dir_busy(run_dir: Path) -> bool:
+    """Whether a process is running in ``run_dir`` now (holds its ``run_dir_lock``); False on Windows.
+
+    Takes the lock for a moment when it is free; a run starting at that moment waits for it
+    (``LOCK_WAIT_S``).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock if it was taken
+    return False
 
 
 def _run_resolved(

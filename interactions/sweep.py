@@ -89,6 +89,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .atomic import DamagedFileError
 from .config_io import flatten, format_value, load, parse_value, tomllib
 from .registry import suggest
 from .sweep_runner import (
@@ -598,18 +599,26 @@ def plan_table(
     extendable: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The planned runs and the state of their directories: run id, seed, generator, objective, the grid
-    keys, the per-objective settings (empty for the other objectives) and ``state``: "finished",
-    "interrupted", "failed", "reusable" (absent from ``out`` and finished in one of the ``reuse``
-    directories, so it would be copied), "extendable" (absent, and a run id of ``extendable``, the runs
-    ``extend_shorter_runs`` would start from a shorter run) or "new"."""
+    keys, the per-objective settings (empty for the other objectives), ``state`` and ``epoch``.
+
+    ``state``: "finished", "running" (a process holds the run directory, ``run_dir_busy``: a sweep is
+    training it now), "interrupted" (a checkpoint and no process), "failed", "reusable" (absent from
+    ``out`` and finished in one of the ``reuse`` directories, so it would be copied), "extendable" (absent,
+    and a run id of ``extendable``, the runs ``extend_shorter_runs`` would start from a shorter run) or
+    "new". ``epoch``: the epochs a running or interrupted run's checkpoint holds (missing otherwise, and
+    for a damaged checkpoint)."""
+    from .experiment import run_dir_busy
+
     keys = column_keys(list(runs), list(grid_keys))
     rows = []
     for run in runs:
         directory = run_dir(out, run)
+        epoch = None
         if (directory / RESULT_FILE).exists():
             state = "finished"
         elif (directory / CHECKPOINT_FILE).exists():
-            state = "interrupted"
+            state = "running" if run_dir_busy(directory) else "interrupted"
+            epoch = checkpoint_epoch(directory / CHECKPOINT_FILE)
         elif (directory / "error.txt").exists():
             state = "failed"
         elif not directory.exists() and any(is_finished(Path(s) / RUNS_DIR / run.run_id) for s in reuse):
@@ -621,9 +630,24 @@ def plan_table(
         rows.append(
             {"run_id": run.run_id, "seed": run.seed, "generator": run.generator, "objective": run.objective}
             | {key: run.columns.get(key) for key in keys}
-            | {"state": state}
+            | {"state": state, "epoch": epoch}
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table["epoch"] = table["epoch"].astype("Int64")
+    return table
+
+
+def checkpoint_epoch(path: Path) -> int | None:
+    """The epochs a run's checkpoint holds; None when it is damaged (or being replaced)."""
+    import torch
+
+    from .training import load_checkpoint
+
+    try:
+        return int(load_checkpoint(path, torch.device("cpu"))["epoch"])
+    except (DamagedFileError, OSError, KeyError):
+        return None
 
 
 class _RegisteredObjectives:

@@ -166,12 +166,32 @@ def test_another_config_cannot_reuse_a_run_even_without_config_toml(tmp_path):
         experiment.run(TINY, ["train.lr=0.002"], out=out, progress=False)
 
 
-def test_two_runs_cannot_share_a_directory(tmp_path):
+def test_two_runs_cannot_share_a_directory(tmp_path, monkeypatch):
+    import threading
+
     out = tmp_path / "run"
     out.mkdir()
+    monkeypatch.setattr(experiment, "LOCK_WAIT_S", 0.3)
     with experiment.run_dir_lock(out):
+        assert experiment.run_dir_busy(out)
         with pytest.raises(experiment.RunDirectoryBusyError, match="another process is running"):
             tiny_run(out)
+    assert not experiment.run_dir_busy(out)
+    # a lock held for less than LOCK_WAIT_S (a status probe, say) is waited for, not an error
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with experiment.run_dir_lock(out):
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    threading.Timer(0.1, release.set).start()
+    with experiment.run_dir_lock(out):
+        assert release.is_set()  # taken once the holder let go, 0.1 s later
+    holder.join(5)
     (out / ".result.json.abc.tmp").write_text("{half")  # left by a process killed while writing
     tiny_run(out)
     assert not list(out.glob(".*.tmp"))

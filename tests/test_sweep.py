@@ -172,6 +172,23 @@ def test_reuse_copies_the_same_runs_from_another_sweep_and_the_summary_says_so(t
     assert dry["state"].tolist() == ["new", "interrupted"] + ["reusable"] * 6
 
 
+def test_dry_run_tells_running_from_interrupted_runs_and_gives_their_checkpoint_epoch(tmp_path):
+    from interactions.experiment import run_dir_lock
+    from interactions.training import save_checkpoint
+
+    ids = _sweep(tmp_path, run_fn=fake_run, dry_run=True)["run_id"].tolist()
+    for run_id, epoch in zip(ids[:2], (5, 2)):
+        (tmp_path / "runs" / run_id).mkdir(parents=True)
+        save_checkpoint(tmp_path / "runs" / run_id / "checkpoint.pt", {"epoch": epoch})
+    (tmp_path / "runs" / ids[2]).mkdir()
+    (tmp_path / "runs" / ids[2] / "checkpoint.pt").write_bytes(b"half")  # damaged: no epoch
+    with run_dir_lock(tmp_path / "runs" / ids[1]):  # a worker is training it
+        dry = _sweep(tmp_path, run_fn=fake_run, dry_run=True)
+    assert dry["state"].tolist() == ["interrupted", "running", "interrupted"] + ["new"] * 5
+    assert dry["epoch"].tolist()[:3] == [5, 2, pd.NA] and dry["epoch"].isna().sum() == 6
+    assert _sweep(tmp_path, run_fn=fake_run, dry_run=True)["state"].tolist()[1] == "interrupted"
+
+
 def test_export_copies_tables_and_finished_runs_without_checkpoints(tmp_path):
     first = _sweep(tmp_path / "a", run_fn=fake_run)
     ids = first["run_id"].unique().tolist()
@@ -404,7 +421,7 @@ def test_per_objective_settings_are_columns_of_the_tables(tmp_path):
         objective_params={"cross": {"temperature": 0.2}}, objective_overrides={"cross": {"train.lr": 1e-4}}
     )
     plan = sweep("xor", GRID, SEEDS, out=tmp_path / "out", progress=False, dry_run=True, **own)
-    assert list(plan.columns[-3:]) == ["objective.params.temperature", "train.lr", "state"]
+    assert list(plan.columns[-4:]) == ["objective.params.temperature", "train.lr", "state", "epoch"]
     _sweep(tmp_path / "out", run_fn=fake_run, **own)
     table = load_results(tmp_path / "out")
     cross, comm = table[table["objective"] == "cross"], table[table["objective"] == "comm"]
