@@ -268,11 +268,13 @@ def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str], *
         The number of runs copied.
 
     Raises:
-        ValueError: ``source`` has no ``sweep.json`` (not a sweep directory), or ``dest`` exists and is
-            not empty.
+        ValueError: ``source`` has no ``sweep.json`` (not a sweep directory), ``dest`` exists and is
+            not empty, or ``tries`` is below 1.
         RuntimeError: the tables changed during each of ``tries`` copies.
     """
     source, dest = Path(source), Path(dest)
+    if isinstance(tries, bool) or not isinstance(tries, int) or tries < 1:
+        raise ValueError(f"tries must be a positive int, got {tries!r}")
     if not (source / SWEEP_FILE).is_file():
         raise ValueError(f"{str(source)!r} is not a sweep directory: it has no sweep.json")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):

@@ -253,6 +253,8 @@ def test_export_reads_a_running_sweep_as_the_snapshot_its_tables_list(tmp_path, 
     with pytest.raises(RuntimeError, match="changed during each of 3 export attempts"):
         export_sweep(source, tmp_path / "z", tries=3)
     assert not (tmp_path / "z").exists() and not list(tmp_path.glob(".*export"))
+    with pytest.raises(ValueError, match="tries must be a positive int, got 0"):
+        export_sweep(source, tmp_path / "z", tries=0)
 
 
 def test_interrupted_sweep_resumes_to_the_same_table(tmp_path):
