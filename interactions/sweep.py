@@ -45,26 +45,10 @@ anything is trained, so a bad grid value fails at once with an error naming the 
 Objectives registered from Python (``interactions.register_objective``) are re-registered in every
 worker process from their ``"module:qualname"``; one that cannot be imported by name is refused up front.
 
-Sweep files (``interactions/configs/sweeps/*.toml`` or any TOML path)::
-
-    description = "XOR: all objectives x seeds 0-2"
-    config = "xor"                      # base config: shipped name or path (relative to this file)
-    seeds = "0-2"                       # or a list [0, 1, 2]
-    overrides = ["train.epochs=10"]     # optional, applied to every run (TOML values)
-
-    [grid]                              # dotted config keys -> lists of values (their cross product)
-    "objective.name" = ["comm", "supervised", "factorcl"]
-
-    [objective_params.supervised]       # parameters only runs of one objective get
-    target = "synergy"                  #   (= objective.params.target for the supervised runs)
-
-    [objective_overrides.factorcl]      # any config keys only runs of one objective get
-    "train.lr" = 1e-4                   #   quoted dotted keys, or nested tables:
-    train.weight_decay = 0.0            #   TOML dotted keys give {"train": {"weight_decay": 0.0}}
-    train.epochs = 40
-
-Per-objective values are applied after the grid assignment (so they win over it) and are part of the
-run's identity (its ``run_id``).
+Sweep files (``interactions/configs/sweeps/*.toml`` or any TOML path) and command-line grids are read
+in ``sweep_files``; per-objective values are applied after the grid assignment (so they win over it) and
+are part of the run's identity (its ``run_id``). Copying finished runs between sweep directories (reuse,
+export, extend) is ``sweep_share``.
 
 Backends. ``"local"``: one process per run, at most ``workers`` at a time, forked from a fork server that
 imported torch once (``sweep_runner.worker_context``; ``workers=1`` runs in this process), each limited to
@@ -76,22 +60,30 @@ or a local Ray instance; ``out`` must then be on a file system that every node s
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import json
 import os
-import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .atomic import DamagedFileError
-from .config_io import flatten, format_value, load, parse_value, tomllib
-from .registry import suggest
+from .config_io import format_value, load, parse_value
+from .sweep_files import (
+    check_grid,
+    check_seeds,
+    load_objective_overrides,
+    load_objective_params,
+    load_objective_settings,
+    load_sweep,
+    objective_settings,
+    parse_grid,
+    parse_seeds,
+    shipped_sweeps,
+)
 from .sweep_runner import (
     PlannedRun,
     ResultTable,
@@ -105,15 +97,12 @@ from .sweep_runner import (
     sweep_lock,
     write_manifest,
 )
+from .sweep_share import copy_finished_runs, export_sweep, extend_shorter_runs
 from .types import (
     CHECKPOINT_FILE,
-    CONFIG_FILE,
     RESULT_COLUMNS,
     RESULT_FILE,
-    RESULTS_CSV,
     RUNS_DIR,
-    SWEEP_FILE,
-    SWEEP_TABLES,
 )
 
 #: The execution backends of ``sweep``.
@@ -126,6 +115,7 @@ __all__ = [
     "copy_finished_runs",
     "export_sweep",
     "extend_shorter_runs",
+    "load_objective_overrides",
     "load_objective_params",
     "load_objective_settings",
     "load_sweep",
@@ -137,181 +127,6 @@ __all__ = [
     "shipped_sweeps",
     "sweep",
 ]
-
-
-def copy_finished_runs(
-    run_ids: Iterable[str],
-    source: str | os.PathLike[str],
-    out: str | os.PathLike[str],
-    *,
-    skip: Sequence[str] = (),
-) -> int:
-    """Copy the runs ``run_ids`` that ``source`` (a sweep directory) has finished into the sweep ``out``.
-
-    A run id is the hash of a run's whole configuration (``run_id_for``), so a copied run is the run the
-    sweep ``out`` would train (e.g. the README main job's CoMM runs inside a benchmark of more objectives).
-    Only runs finished as a sweep judges them (sealed result and metrics, ``sweep_runner.is_finished``) are
-    copied; a run already present in ``out`` is left alone.
-
-    Args:
-        skip: file names left out of every copied run directory, e.g. ``("checkpoint.pt",)``: a finished
-            run is loaded from its ``result.json`` alone, so its checkpoint is only needed to re-probe it.
-
-    Returns:
-        The number of runs copied.
-    """
-    src_runs, dst_runs = Path(source) / RUNS_DIR, Path(out) / RUNS_DIR
-    ignore = shutil.ignore_patterns(*skip) if skip else None
-    copied = 0
-    for run_id in run_ids:
-        src, dst = src_runs / run_id, dst_runs / run_id
-        if dst.exists() or not is_finished(src):
-            continue
-        dst_runs.mkdir(parents=True, exist_ok=True)
-        tmp = dst_runs / f".{run_id}.copy"
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(src, tmp, ignore=ignore)
-        os.replace(tmp, dst)  # atomic: a half-copied run is never taken for a finished one
-        copied += 1
-    return copied
-
-
-def extend_shorter_runs(
-    config: Any,
-    runs: Sequence[PlannedRun],
-    source: str | os.PathLike[str],
-    out: str | os.PathLike[str],
-    *,
-    write: bool = True,
-) -> dict[str, str]:
-    """Start the planned runs that ``out`` lacks from the checkpoints of a shorter sweep ``source``.
-
-    A planned run is paired with the run of ``source`` whose resolved config equals its own except for
-    ``experiment.EXTENDABLE_KEYS`` (its number of epochs and probing schedule) and which it may continue
-    (``experiment.continuable_checkpoint``: constant rate, no progress-following objective, no more epochs
-    than planned); of several, the one whose checkpoint holds the most epochs. Its directory in ``out`` then
-    receives that checkpoint (``write_continuation``), the sweep resumes it like an interrupted run, and it
-    ends with the numbers of a run trained straight through (the run ids differ: a run id hashes the whole
-    config, epochs included). A planned run already present in ``out``, without a match, or whose match is
-    refused (an exported run has no checkpoint) trains from its own start.
-
-    Args:
-        write: False only says which runs would be extended (a dry run).
-
-    Returns:
-        Run id -> the directory of the run of ``source`` it continues.
-
-    Raises:
-        ValueError: ``source`` is not a sweep directory (no ``runs/``).
-    """
-    from .config import resolve
-    from .experiment import continuable_checkpoint, length_free, write_continuation
-
-    source_runs = Path(source) / RUNS_DIR
-    if not source_runs.is_dir():
-        raise ValueError(f"extend: {str(source)!r} is not a sweep directory: it has no {RUNS_DIR}/")
-
-    def identity(cfg: dict[str, Any]) -> str:
-        return json.dumps(length_free(cfg), sort_keys=True, default=str)
-
-    candidates: dict[str, list[Path]] = {}
-    for directory in sorted(source_runs.iterdir()):
-        stored = directory / CONFIG_FILE
-        if not (directory / CHECKPOINT_FILE).is_file() or not stored.is_file():
-            continue
-        try:
-            cfg = resolve(tomllib.loads(stored.read_text(encoding="utf-8"))).config
-        except (ValueError, TypeError, UnicodeDecodeError):
-            continue  # not a run this version can continue
-        candidates.setdefault(identity(cfg), []).append(directory)
-    extended = {}
-    for run in runs:
-        target = run_dir(Path(out), run)
-        if target.exists():
-            continue
-        exp = resolve(config, list(run.overrides), seed=run.seed)
-        accepted = {}
-        for directory in candidates.get(identity(exp.config), []):
-            try:
-                accepted[directory] = continuable_checkpoint(directory, exp)
-            except ValueError:
-                continue  # a longer run, a schedule, a damaged checkpoint: not this run's start
-        if not accepted:
-            continue
-        match = max(accepted, key=lambda directory: int(accepted[directory]["epoch"]))
-        if write:
-            target.mkdir(parents=True)
-            write_continuation(accepted[match], exp, target)
-        extended[run.run_id] = str(match)
-    return extended
-
-
-def export_sweep(source: str | os.PathLike[str], dest: str | os.PathLike[str], *, tries: int = 20) -> int:
-    """Copy a sweep's tables and finished runs, without checkpoints, into the new directory ``dest``.
-
-    The copy is small (a few KB per run: ``result.json``, ``metrics.jsonl``, ``config.toml``,
-    ``env.json``), so a long sweep's outcome can be committed or shared: ``reports`` and
-    ``load_results`` read it like the sweep itself, and ``sweep(..., reuse=[dest])`` (CLI ``--reuse``)
-    continues the sweep from it on another machine or in a later session, training only the runs it lacks.
-    Unfinished runs (interrupted, failed) are left out, and so is each copied run's ``checkpoint.pt``.
-
-    A sweep may be running in ``source``: the export is a snapshot of the runs its tables list. The sweep
-    seals a run before it rewrites its tables (each file replaced atomically), so every run a table lists as
-    finished is complete; a run finished after the tables were read is left for the next export. The tables
-    are read before and after the runs are copied and the copy starts again if they changed in between, so
-    the exported tables and runs always agree.
-
-    Args:
-        tries: how many times to start again when the sweep rewrites its tables during the copy.
-
-    Returns:
-        The number of runs copied.
-
-    Raises:
-        ValueError: ``source`` has no ``sweep.json`` (not a sweep directory), ``dest`` exists and is
-            not empty, or ``tries`` is below 1.
-        RuntimeError: the tables changed during each of ``tries`` copies.
-    """
-    source, dest = Path(source), Path(dest)
-    if isinstance(tries, bool) or not isinstance(tries, int) or tries < 1:
-        raise ValueError(f"tries must be a positive int, got {tries!r}")
-    if not (source / SWEEP_FILE).is_file():
-        raise ValueError(f"{str(source)!r} is not a sweep directory: it has no sweep.json")
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise ValueError(f"export destination {str(dest)!r} exists and is not empty; choose a new one")
-    tmp = dest.with_name(f".{dest.name}.export")
-    for _ in range(tries):
-        tables = read_sweep_tables(source)
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        copied = copy_finished_runs(listed_runs(tables), source, tmp, skip=(CHECKPOINT_FILE,))
-        if read_sweep_tables(source) == tables:
-            break
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise RuntimeError(
-            f"the tables of {str(source)!r} changed during each of {tries} export attempts; try again"
-        )
-    for name, content in tables.items():
-        (tmp / name).write_bytes(content)
-    if dest.exists():
-        dest.rmdir()  # empty, checked above
-    os.replace(tmp, dest)  # atomic: a half-written export never looks finished
-    return copied
-
-
-def read_sweep_tables(source: Path) -> dict[str, bytes]:
-    """The bytes of each of a sweep's tables (``SWEEP_TABLES``) that exist, by file name."""
-    return {name: (source / name).read_bytes() for name in SWEEP_TABLES if (source / name).is_file()}
-
-
-def listed_runs(tables: Mapping[str, bytes]) -> list[str]:
-    """The run ids of a sweep's tables: those of ``results.csv`` when it exists (a snapshot of the runs
-    done), else every run of ``sweep.json``'s plan."""
-    if RESULTS_CSV in tables:
-        frame = pd.read_csv(io.BytesIO(tables[RESULTS_CSV]), usecols=["run_id"], dtype=str)
-        return list(dict.fromkeys(frame["run_id"]))
-    return [run["run_id"] for run in json.loads(tables[SWEEP_FILE].decode("utf-8"))["runs"]]
 
 
 def run_id_for(config: Any, overrides: Sequence[str], assignment: Mapping[str, Any], seed: int) -> str:
@@ -362,40 +177,6 @@ def plan_runs(
                 )
             )
     return runs
-
-
-def _check_objective_params(params: Mapping[str, Any], label: str = "objective_params") -> dict[str, dict]:
-    if not isinstance(params, Mapping):
-        raise ValueError(f"{label} must map objective names to tables, got {params!r}")
-    for name, table in params.items():
-        if not isinstance(table, Mapping):
-            raise ValueError(f"{label}[{name!r}] must be a table of config values, got {table!r}")
-    return {str(k): dict(v) for k, v in params.items()}
-
-
-def objective_settings(
-    objective_params: Mapping[str, Mapping[str, Any]] | None = None,
-    objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Objective name -> ``{dotted config key: value}`` that only runs of that objective get.
-
-    ``objective_params[name][k]`` becomes ``objective.params.k``; ``objective_overrides[name]`` gives any
-    keys (dotted, or nested tables that are flattened). An override of ``objective.params.k`` given both
-    ways is an error.
-    """
-    params = _check_objective_params(objective_params or {})
-    overrides = _check_objective_params(objective_overrides or {}, "objective_overrides")
-    out: dict[str, dict[str, Any]] = {}
-    for name in dict.fromkeys([*params, *overrides]):
-        own = flatten(params.get(name, {}), "objective.params.")
-        more = flatten(overrides.get(name, {}))
-        both = sorted(set(own) & set(more))
-        if both:
-            raise ValueError(
-                f"objective {name!r}: {both} set in both objective_params and objective_overrides"
-            )
-        out[name] = {**own, **more}
-    return out
 
 
 def sweep(
@@ -473,10 +254,9 @@ def sweep(
         seeds = file_seeds if seeds is None else seeds
         overrides = [*file_overrides, *(overrides or [])]
         objective_params = {**load_objective_params(sweep_file), **(objective_params or {})}
-        file_overrides_by_objective = _read_sweep_file(sweep_file)[1].get("objective_overrides", {})
-        objective_overrides = {**file_overrides_by_objective, **(objective_overrides or {})}
-    grid = _check_grid(grid)
-    seeds = parse_seeds(seeds) if isinstance(seeds, str) else _check_seeds(seeds)
+        objective_overrides = {**load_objective_overrides(sweep_file), **(objective_overrides or {})}
+    grid = check_grid(grid)
+    seeds = parse_seeds(seeds) if isinstance(seeds, str) else check_seeds(seeds)
     overrides = [str(o) for o in (overrides or [])]
     if backend not in _BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(_BACKENDS)}")
@@ -689,170 +469,6 @@ def _with_registrations(run_fn: Callable[..., Any], runs: Sequence[PlannedRun]) 
     return _RegisteredObjectives(run_fn, {n: p for n, p in records.items() if p is not None})
 
 
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas outside brackets and quotes: ``"1,[2,3],'a,b'"`` -> ``["1", "[2,3]", "'a,b'"]``."""
-    parts, depth, quote, current = [], 0, "", []
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
-def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
-    """Parse ``--grid`` items ``"dotted.key=v1,v2,..."`` into ``{key: [values]}``.
-
-    Values follow TOML, as in config files (``1``, ``1e-3``, ``true``, ``[1, 2]``, ``"text"``); a value
-    that is not TOML (``comm``) is text, accepted only where the key expects text. Commas inside
-    brackets or quotes do not split.
-
-    Example:
-        >>> parse_grid(["objective.name=comm,cross", "generator.params.synergy=1,2"])
-        {'objective.name': ['comm', 'cross'], 'generator.params.synergy': [1, 2]}
-
-    Raises:
-        ValueError: an item without ``=``, an empty key or value, a key given twice or a repeated value.
-    """
-    if isinstance(items, str):
-        items = [items]
-    grid: dict[str, list[Any]] = {}
-    for item in items:
-        key, sep, values = str(item).partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ValueError(f"grid item {item!r} must look like 'dotted.key=v1,v2'")
-        if key in grid:
-            raise ValueError(f"grid key {key!r} given twice ({item!r})")
-        parts = _split_top_level(values)
-        if any(not p.strip() for p in parts):
-            raise ValueError(f"grid item {item!r} has an empty value")
-        grid[key] = [parse_value(p) for p in parts]
-    return _check_grid(grid)
-
-
-def parse_seeds(text: str) -> list[int]:
-    """Parse ``"0-4"`` (inclusive), ``"0,2,5"``, ``"7"`` or a mix (``"0-2,9"``) into a list of seeds.
-
-    Raises:
-        ValueError: anything else (a negative seed, a reversed range, a repeat), naming the input.
-    """
-    seeds: list[int] = []
-    for part in str(text).split(","):
-        first, dash, last = part.strip().partition("-")
-        try:
-            lo = int(first)
-            hi = int(last) if dash else lo
-        except ValueError:
-            raise ValueError(f"bad seeds {text!r}: {part.strip()!r} is not 'N' or 'A-B'") from None
-        if hi < lo:
-            raise ValueError(f"bad seeds {text!r}: range {part.strip()!r} is reversed")
-        seeds.extend(range(lo, hi + 1))
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"bad seeds {text!r}: a seed repeats")
-    return seeds
-
-
-_SWEEPS_DIR = Path(__file__).parent / "configs" / "sweeps"
-_SWEEP_KEYS = (
-    "config", "grid", "seeds", "overrides", "description", "objective_params", "objective_overrides",
-)  # fmt: skip
-
-
-def load_sweep(
-    name_or_path: str | os.PathLike[str],
-) -> tuple[Any, dict[str, list[Any]], list[int], list[str]]:
-    """Read a sweep definition: a name under ``interactions/configs/sweeps/`` or a TOML path.
-
-    The file has top-level ``config`` (base config name or path; a relative ``.toml`` path is taken
-    relative to the sweep file), ``seeds`` (``"42-46"`` or a list), optional ``overrides`` (list of
-    ``"key=value"``), ``description`` and ``[objective_params]`` (see ``load_objective_params``), and a
-    ``[grid]`` table of quoted dotted keys -> lists.
-
-    Returns:
-        ``(config, grid, seeds, overrides)``, ready for ``sweep``.
-    """
-    path, spec = _read_sweep_file(name_or_path)
-    for key in ("config", "grid", "seeds"):
-        if key not in spec:
-            raise ValueError(f"sweep file {str(path)!r} lacks {key!r}")
-    config = spec["config"]
-    if isinstance(config, str) and config.endswith(".toml") and not Path(config).is_absolute():
-        config = str((path.parent / config).resolve())
-    seeds = spec["seeds"]
-    seeds = parse_seeds(seeds) if isinstance(seeds, str) else _check_seeds(seeds)
-    overrides = spec.get("overrides", [])
-    if not isinstance(overrides, list) or not all(isinstance(o, str) and "=" in o for o in overrides):
-        raise ValueError(
-            f"sweep file {str(path)!r}: overrides must be a list of 'key=value', got {overrides!r}"
-        )
-    return config, _check_grid(spec["grid"]), seeds, overrides
-
-
-def _read_sweep_file(name_or_path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
-    """Locate (shipped name or path), parse and key-check a sweep file."""
-    path = Path(name_or_path)
-    if not path.is_file():
-        shipped = sorted(p.stem for p in _SWEEPS_DIR.glob("*.toml"))
-        path = _SWEEPS_DIR / f"{Path(name_or_path).stem}.toml"
-        if not path.is_file():
-            raise ValueError(
-                f"unknown sweep {str(name_or_path)!r}{suggest(str(name_or_path), shipped)}; "
-                f"shipped: {', '.join(shipped)} (or give a TOML path)"
-            )
-    try:
-        with open(path, "rb") as handle:
-            spec = tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"sweep file {str(path)!r} is not valid TOML: {err}") from None
-    unknown = [k for k in spec if k not in _SWEEP_KEYS]
-    if unknown:
-        raise ValueError(
-            f"sweep file {str(path)!r}: unknown key {unknown[0]!r}{suggest(unknown[0], _SWEEP_KEYS)}"
-        )
-    return path, spec
-
-
-def shipped_sweeps() -> list[tuple[str, str]]:
-    """``(name, description)`` of every sweep definition under ``interactions/configs/sweeps/``."""
-    entries = []
-    for path in sorted(_SWEEPS_DIR.glob("*.toml")):
-        try:
-            with open(path, "rb") as handle:
-                description = str(tomllib.load(handle).get("description", ""))
-        except (OSError, ValueError):
-            description = "(unreadable file)"
-        entries.append((path.stem, " ".join(description.split())))
-    return entries
-
-
-def load_objective_params(name_or_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """A sweep file's optional ``[objective_params]`` table: objective name -> its own parameters.
-
-    Example: ``[objective_params.supervised]`` with ``target = "synergy"`` gives the supervised runs of a
-    grid over ``objective.name`` their required target without passing it to the other objectives.
-    """
-    _, spec = _read_sweep_file(name_or_path)
-    return _check_objective_params(spec.get("objective_params", {}))
-
-
-def load_objective_settings(name_or_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """A sweep file's per-objective settings, ``[objective_params]`` and ``[objective_overrides]`` together:
-    objective name -> ``{dotted config key: value}`` (``objective_settings``), as its runs get them."""
-    _, spec = _read_sweep_file(name_or_path)
-    return objective_settings(spec.get("objective_params", {}), spec.get("objective_overrides", {}))
-
-
 def base_names(config: Any, overrides: Sequence[str] = ()) -> tuple[str, str]:
     """Best-effort (generator name, objective name) of a config before running it ("" when unknown).
 
@@ -868,33 +484,3 @@ def base_names(config: Any, overrides: Sequence[str] = ()) -> tuple[str, str]:
         if key.strip() in ("generator.name", "objective.name"):
             names[key.strip().split(".")[0]] = str(parse_value(value))
     return names["generator"], names["objective"]
-
-
-def _check_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
-    if not isinstance(grid, Mapping):
-        raise TypeError(f"grid must be a mapping of dotted key -> list of values, got {grid!r}")
-    checked = {}
-    for key, values in grid.items():
-        if not isinstance(key, str) or not key.strip():
-            raise ValueError(f"grid key must be a non-empty string, got {key!r}")
-        if key in RESULT_COLUMNS:
-            raise ValueError(f"grid key {key!r} clashes with a results column; seeds go in `seeds`")
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
-            raise ValueError(f"grid values for {key!r} must be a non-empty list, got {values!r}")
-        reprs = [repr(v) for v in values]
-        if len(set(reprs)) != len(reprs):
-            raise ValueError(f"grid values for {key!r} repeat: {list(values)!r}")
-        checked[key] = list(values)
-    return checked
-
-
-def _check_seeds(seeds: Iterable[int] | None) -> list[int]:
-    if seeds is None:
-        raise ValueError("seeds are required, e.g. [0, 1, 2] or '0-2'")
-    seeds = list(seeds)
-    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0]
-    if not seeds or bad:
-        raise ValueError(f"seeds must be a non-empty list of ints >= 0, got {seeds!r}")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds repeat: {seeds!r}")
-    return [int(s) for s in seeds]

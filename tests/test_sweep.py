@@ -213,7 +213,7 @@ def test_export_copies_tables_and_finished_runs_without_checkpoints(tmp_path):
 
 
 def test_export_reads_a_running_sweep_as_the_snapshot_its_tables_list(tmp_path, monkeypatch):
-    import interactions.sweep as sweep_module
+    import interactions.sweep_share as sweep_module
     from interactions.sweep_runner import sweep_lock
 
     first = _sweep(tmp_path / "a", run_fn=fake_run)
