@@ -389,7 +389,7 @@ def plan_table(
     and a run id of ``extendable``, the runs ``extend_shorter_runs`` would start from a shorter run) or
     "new". ``epoch``: the epochs a running or interrupted run's checkpoint holds (missing otherwise, and
     for a damaged checkpoint)."""
-    from .experiment import run_dir_busy
+    from .run_directory import run_dir_busy
 
     keys = column_keys(list(runs), list(grid_keys))
     rows = []

@@ -73,8 +73,8 @@ def extend_shorter_runs(
     """Start the planned runs that ``out`` lacks from the checkpoints of a shorter sweep ``source``.
 
     A planned run is paired with the run of ``source`` whose resolved config equals its own except for
-    ``experiment.EXTENDABLE_KEYS`` (its number of epochs and probing schedule) and which it may continue
-    (``experiment.continuable_checkpoint``: constant rate, no progress-following objective, no more epochs
+    ``run_directory.EXTENDABLE_KEYS`` (its number of epochs and probing schedule) and which it may continue
+    (``run_directory.continuable_checkpoint``: constant rate, no progress-following objective, no more epochs
     than planned); of several, the one whose checkpoint holds the most epochs. Its directory in ``out`` then
     receives that checkpoint (``write_continuation``), the sweep resumes it like an interrupted run, and it
     ends with the numbers of a run trained straight through (the run ids differ: a run id hashes the whole
@@ -91,7 +91,7 @@ def extend_shorter_runs(
         ValueError: ``source`` is not a sweep directory (no ``runs/``).
     """
     from .config import resolve
-    from .experiment import continuable_checkpoint, length_free, write_continuation
+    from .run_directory import continuable_checkpoint, length_free, write_continuation
 
     source_runs = Path(source) / RUNS_DIR
     if not source_runs.is_dir():

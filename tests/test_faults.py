@@ -26,7 +26,7 @@ import torch
 # live in tests/fault_runs.py, on sys.path through conftest.py (workers inherit sys.path)
 from fault_runs import fake_run
 
-from interactions import TERMS, cli, experiment, load_run, training
+from interactions import TERMS, cli, experiment, load_run, run_directory, training
 from interactions.sweep import sweep
 from interactions.sweep_check import check_results, table_problems
 from interactions.sweep_runner import SweepLockedError, sweep_lock
@@ -171,17 +171,17 @@ def test_two_runs_cannot_share_a_directory(tmp_path, monkeypatch):
 
     out = tmp_path / "run"
     out.mkdir()
-    monkeypatch.setattr(experiment, "LOCK_WAIT_S", 0.3)
-    with experiment.run_dir_lock(out):
-        assert experiment.run_dir_busy(out)
-        with pytest.raises(experiment.RunDirectoryBusyError, match="another process is running"):
+    monkeypatch.setattr(run_directory, "LOCK_WAIT_S", 0.3)
+    with run_directory.run_dir_lock(out):
+        assert run_directory.run_dir_busy(out)
+        with pytest.raises(run_directory.RunDirectoryBusyError, match="another process is running"):
             tiny_run(out)
-    assert not experiment.run_dir_busy(out)
+    assert not run_directory.run_dir_busy(out)
     # a lock held for less than LOCK_WAIT_S (a status probe, say) is waited for, not an error
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with experiment.run_dir_lock(out):
+        with run_directory.run_dir_lock(out):
             held.set()
             release.wait(5)
 
@@ -189,7 +189,7 @@ def test_two_runs_cannot_share_a_directory(tmp_path, monkeypatch):
     holder.start()
     held.wait(5)
     threading.Timer(0.1, release.set).start()
-    with experiment.run_dir_lock(out):
+    with run_directory.run_dir_lock(out):
         assert release.is_set()  # taken once the holder let go, 0.1 s later
     holder.join(5)
     (out / ".result.json.abc.tmp").write_text("{half")  # left by a process killed while writing

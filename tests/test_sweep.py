@@ -173,7 +173,7 @@ def test_reuse_copies_the_same_runs_from_another_sweep_and_the_summary_says_so(t
 
 
 def test_dry_run_tells_running_from_interrupted_runs_and_gives_their_checkpoint_epoch(tmp_path):
-    from interactions.experiment import run_dir_lock
+    from interactions.run_directory import run_dir_lock
     from interactions.training import save_checkpoint
 
     ids = _sweep(tmp_path, run_fn=fake_run, dry_run=True)["run_id"].tolist()
