@@ -110,6 +110,15 @@ def _read_checkpoint(run_dir: Path, dev: torch.device) -> dict[str, Any] | None:
     return state
 
 
+def checkpoint_epoch(path: Path) -> int | None:
+    """The epochs a run's checkpoint holds; None when it is damaged (or being replaced). Reads only: a
+    damaged file is left where it is (``_read_checkpoint``, by contrast, sets it aside)."""
+    try:
+        return int(load_checkpoint(path, torch.device("cpu"))["epoch"])
+    except (DamagedFileError, OSError, KeyError):
+        return None
+
+
 def _checkpoint_intact(run_dir: Path) -> bool:
     """True unless ``checkpoint.pt`` exists and fails its SHA-256 (a deleted one is no damage)."""
     from .training import checkpoint_payload

@@ -70,7 +70,6 @@ from typing import Any
 
 import pandas as pd
 
-from .atomic import DamagedFileError
 from .config_io import format_value, load, parse_value
 from .sweep_files import (
     check_grid,
@@ -389,7 +388,7 @@ def plan_table(
     and a run id of ``extendable``, the runs ``extend_shorter_runs`` would start from a shorter run) or
     "new". ``epoch``: the epochs a running or interrupted run's checkpoint holds (missing otherwise, and
     for a damaged checkpoint)."""
-    from .run_directory import run_dir_busy
+    from .run_directory import checkpoint_epoch, run_dir_busy
 
     keys = column_keys(list(runs), list(grid_keys))
     rows = []
@@ -418,18 +417,6 @@ def plan_table(
     if not table.empty:
         table["epoch"] = table["epoch"].astype("Int64")
     return table
-
-
-def checkpoint_epoch(path: Path) -> int | None:
-    """The epochs a run's checkpoint holds; None when it is damaged (or being replaced)."""
-    import torch
-
-    from .training import load_checkpoint
-
-    try:
-        return int(load_checkpoint(path, torch.device("cpu"))["epoch"])
-    except (DamagedFileError, OSError, KeyError):
-        return None
 
 
 class _RegisteredObjectives:

@@ -213,7 +213,7 @@ def test_export_copies_tables_and_finished_runs_without_checkpoints(tmp_path):
 
 
 def test_export_reads_a_running_sweep_as_the_snapshot_its_tables_list(tmp_path, monkeypatch):
-    import interactions.sweep_share as sweep_module
+    import interactions.sweep_share as sweep_share
     from interactions.sweep_runner import sweep_lock
 
     first = _sweep(tmp_path / "a", run_fn=fake_run)
@@ -230,7 +230,7 @@ def test_export_reads_a_running_sweep_as_the_snapshot_its_tables_list(tmp_path, 
     assert (tmp_path / "x" / "results.csv").read_bytes() == (source / "results.csv").read_bytes()
 
     # the sweep rewrites a table while the runs are copied: the export starts again and takes the new one
-    copy = sweep_module.copy_finished_runs
+    copy = sweep_share.copy_finished_runs
     calls = []
 
     def copy_while_the_sweep_writes(run_ids, src, out, **kwargs):
@@ -239,7 +239,7 @@ def test_export_reads_a_running_sweep_as_the_snapshot_its_tables_list(tmp_path, 
             first.to_csv(source / "results.csv", index=False)  # now listing every run
         return copy(run_ids, src, out, **kwargs)
 
-    monkeypatch.setattr(sweep_module, "copy_finished_runs", copy_while_the_sweep_writes)
+    monkeypatch.setattr(sweep_share, "copy_finished_runs", copy_while_the_sweep_writes)
     assert export_sweep(source, tmp_path / "y") == len(ids)
     assert len(calls) == 2 and calls[1] == ids
     assert (tmp_path / "y" / "results.csv").read_bytes() == (source / "results.csv").read_bytes()
@@ -249,7 +249,7 @@ def test_export_reads_a_running_sweep_as_the_snapshot_its_tables_list(tmp_path, 
             handle.write("\n")
         return copy(run_ids, src, out, **kwargs)
 
-    monkeypatch.setattr(sweep_module, "copy_finished_runs", copy_while_the_sweep_always_writes)
+    monkeypatch.setattr(sweep_share, "copy_finished_runs", copy_while_the_sweep_always_writes)
     with pytest.raises(RuntimeError, match="changed during each of 3 export attempts"):
         export_sweep(source, tmp_path / "z", tries=3)
     assert not (tmp_path / "z").exists() and not list(tmp_path.glob(".*export"))
