@@ -13,18 +13,19 @@ balanced accuracy (%) of the linear probe at each run's final epoch, on unbiased
   Cross+Self and CoMM >= 60 (unbiased pre-training);
 * synergy (texture_1 x colour_2) under biased pre-training (bias 1): CoMM >= 65; Cross and Cross+Self <= 52.
 
-"Texture" is the mean of the texture_1 and texture_2 probes of a seed (spec 4.3 asks for both and their
-mean; each is printed too). A target is **met** when the median over seeds meets it (for the floor target:
-the median of each seed's excess over its own floor); the table also says in how many seeds it holds,
-because with 3 seeds a median is a weak statement. Several directories are read as one table (a run found
-in more than one, by its run id, counts once), so extra seeds swept into another directory join the
-shipped sweep's. ``--epoch E`` judges the evaluation at epoch E instead of the last (a sweep probed every
-few epochs, ``train.eval_every``, holds its own shorter protocols); ``--frontier`` adds the median and the
-seeds meeting each target at every evaluation epoch all runs share: the frontier of training length against
-each contrast, with a last row estimating the hours the sweep needs to reach each epoch on ``--workers``
-cores (each finished run's measured ``elapsed_s`` times epoch / its epochs, summed, divided by the workers:
-training dominates a run's time and costs the same every epoch). Exit status 1 when a target is not met or
-a run it needs is missing or failed, 2 when a run has no evaluation at ``--epoch``, 0 otherwise.
+"Texture" is the mean of the texture_1 and texture_2 probes of a seed (spec 4.3 asks for both and their mean;
+each is printed too). A target is **met** when the median over seeds meets it (for the floor target: the
+median of each seed's excess over its own floor); the table also says in how many seeds it holds and gives the
+95 % percentile-bootstrap interval of that median, because with 3 seeds a median is a weak statement (with 3
+seeds the interval is the lowest to the highest seed). Several directories are read as one table (a run found
+in more than one, by its run id, counts once), so extra seeds swept into another directory join the shipped
+sweep's. ``--epoch E`` judges the evaluation at epoch E instead of the last (a sweep probed every few epochs,
+``train.eval_every``, holds its own shorter protocols); ``--frontier`` adds the median and the seeds meeting
+each target at every evaluation epoch all runs share: the frontier of training length against each contrast,
+with a last row estimating the hours the sweep needs to reach each epoch on ``--workers`` cores (each finished
+run's measured ``elapsed_s`` times epoch / its epochs, summed, divided by the workers: training dominates a
+run's time and costs the same every epoch). Exit status 1 when a target is not met or a run it needs is
+missing or failed, 2 when a run has no evaluation at ``--epoch``, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports import load_results
+from reports import bootstrap_median_ci, load_results
 
 BIAS = "generator.params.bias"
 TEXTURE = ("unique_1", "unique_2")
@@ -144,9 +145,11 @@ def check_targets(values: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -
 
     Returns:
         One row per target: ``objective, bias, target, seeds`` (per-seed values, %), ``median``,
-        ``floor`` (median epoch-0 value), ``excess`` (median of value - floor over seeds), ``holds_in``
-        ("k/n" seeds), ``met`` (the median, or for the floor target the median excess, meets it; False
-        when no run was found).
+        ``floor`` (median epoch-0 value), ``excess`` (median of value - floor over seeds), ``ci95`` (the
+        95 % percentile-bootstrap interval of the median of what the target bounds, the value or for the
+        floor target the excess, as "[low, high]"; empty with fewer than 2 seeds; ``bootstrap_median_ci``),
+        ``holds_in`` ("k/n" seeds), ``met`` (the median, or for the floor target the median excess, meets
+        it; False when no run was found).
     """
     rows = []
     for t in targets:
@@ -159,9 +162,10 @@ def check_targets(values: pd.DataFrame, targets: tuple[Target, ...] = TARGETS) -
         excess = float(np.median(seeds - floors)) if len(seeds) else np.nan
         stats = [t.statistic(v, f) for v, f in zip(seeds, floors)]
         k = sum(t.met(s) for s in stats)
+        ci95 = "[{:.1f}, {:.1f}]".format(*bootstrap_median_ci(stats)) if len(stats) >= 2 else ""
         rows.append(dict(objective=t.objective, bias=t.bias, target=t.label(),
                          seeds=" ".join(f"{v:.1f}" for v in seeds), median=median, floor=floor,
-                         excess=excess, holds_in=f"{k}/{len(seeds)}",
+                         excess=excess, ci95=ci95, holds_in=f"{k}/{len(seeds)}",
                          met=bool(stats) and t.met(float(np.median(stats)))))  # fmt: skip
     return pd.DataFrame(rows)
 

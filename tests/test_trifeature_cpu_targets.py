@@ -51,6 +51,9 @@ def test_every_target_met_on_a_table_that_meets_them(tmp_path, capsys):
     assert len(judged) == 9 and judged["met"].all()
     comm_syn = judged[(judged["objective"] == "comm") & (judged["target"] == "synergy >= 65")].iloc[0]
     assert comm_syn["median"] == pytest.approx(68.0) and comm_syn["seeds"] == "68.0 69.0 67.0"
+    # 3 seeds: a resample's median is the lowest value with probability 7/27 > 2.5 %, so the interval is
+    # exactly [min, max]
+    assert comm_syn["ci95"] == "[67.0, 69.0]"
     cross_tex = judged[judged["target"] == "texture <= floor + 5"].iloc[0]
     assert cross_tex["median"] == pytest.approx(21.0) and cross_tex["floor"] == pytest.approx(17.5)
     assert cross_tex["excess"] == pytest.approx(3.5) and cross_tex["holds_in"] == "3/3"
@@ -78,7 +81,7 @@ def test_a_missed_target_and_a_missing_run_fail(tmp_path, capsys):
     table = _table(missing)
     judged = targets.check_targets(targets.seed_values(table)).set_index(["objective", "target"])
     comm_syn = judged.loc[("comm", "synergy >= 65")]
-    assert not comm_syn["met"] and comm_syn["holds_in"] == "0/0"
+    assert not comm_syn["met"] and comm_syn["holds_in"] == "0/0" and comm_syn["ci95"] == ""
     table.to_csv(tmp_path / "results.csv", index=False)
     assert targets.main([str(tmp_path)]) == 1
     assert "8 of 9 targets met" in capsys.readouterr().out
@@ -101,6 +104,11 @@ def test_extra_seeds_from_another_directory_join_and_a_shared_run_counts_once(tm
     cross_tex = judged.loc[("cross", "texture <= floor + 5")]
     assert cross_tex["seeds"] == "21.0 22.0 20.0 24.0 23.0" and cross_tex["holds_in"] == "3/5"
     assert cross_tex["excess"] == pytest.approx(4.5) and cross_tex["met"]  # excesses 3.5 4.5 2.5 6.5 5.5
+    # the interval is of the bounded statistic (the excess), and agrees with a naive percentile bootstrap
+    excess = np.array([3.5, 4.5, 2.5, 6.5, 5.5])
+    draws = np.random.default_rng(0).integers(0, 5, size=(10_000, 5))
+    low, high = np.quantile(np.median(excess[draws], axis=1), [0.025, 0.975])
+    assert cross_tex["ci95"] == f"[{low:.1f}, {high:.1f}]" and 2.5 <= low <= 4.5 <= high <= 6.5
     assert judged.loc[("comm", "texture >= 60"), "holds_in"] == "3/3"
     assert targets.main([str(shipped), str(extra)]) == 0
     assert "9 of 9 targets met" in capsys.readouterr().out
