@@ -23,8 +23,8 @@ RECORDS = Path(__file__).resolve().parents[1] / "docs" / "records"
 #: record directory -> (shipped sweep it was trained from, whether it holds every run of the sweep's plan)
 SHIPPED = {
     "trifeature_cpu": ("trifeature_cpu", True),
-    "trifeature_cpu_seeds45_46": ("trifeature_cpu", False),
-    "trifeature_cpu_jitter": ("trifeature_cpu_jitter", False),  # the candidate, partial (fourteenth session)
+    "trifeature_cpu_exact": ("trifeature_cpu_exact", True),  # the former shipped protocol (no colour jitter)
+    "trifeature_cpu_exact_seeds45_46": ("trifeature_cpu_exact", False),
 }
 
 

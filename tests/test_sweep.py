@@ -325,7 +325,11 @@ def test_shipped_sweep_files_load():
         "objective.name": ["cross", "cross_self", "factorcl", "comm"],
         "generator.params.bias": [0.0, 1.0],  # contract 2: bias is a float
     }
-    config, _, seeds, overrides = load_sweep("trifeature_cpu")  # the 4-conv, 64-epoch CPU protocol
+    config, _, seeds, overrides = load_sweep("trifeature_cpu")  # 4 convs, jittered views, 96 epochs
+    assert config == "trifeature_cpu" and seeds == [42, 43, 44]
+    assert overrides[:3] == ["model.cnn_channels=[32, 64, 64, 128]", "train.epochs=96", "train.eval_every=16"]
+    assert overrides[3] == 'train.augment="views+generic"' and "blur_prob=0.0" in overrides[4]
+    config, _, seeds, overrides = load_sweep("trifeature_cpu_exact")  # the former one: exact views, 64 epochs
     assert config == "trifeature_cpu" and seeds == [42, 43, 44]
     assert overrides == ["model.cnn_channels=[32, 64, 64, 128]", "train.epochs=64"]
     assert load_sweep("trifeature_cpu_fast")[3] == []  # the base config as it is
