@@ -35,7 +35,7 @@ import torch  # noqa: E402
 from interactions import config as config_mod  # noqa: E402
 from interactions.config_io import format_value  # noqa: E402
 from interactions.experiment import build  # noqa: E402
-from interactions.sweep import load_objective_settings, load_sweep  # noqa: E402
+from interactions.sweep import objective_settings, read_sweep  # noqa: E402
 from interactions.training import features, to_device  # noqa: E402
 
 #: Overrides of the smoke run (``--tiny``): small images, a small CNN, few pairs.
@@ -161,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     overrides = list(TINY) if args.tiny else []
     steps, warmup, probe_pairs = (3, 1, 300) if args.tiny else (args.steps, args.warmup, args.probe_pairs)
-    config, grid, seeds, _ = load_sweep("trifeature_paper")
+    spec = read_sweep("trifeature_paper")
+    config, grid, seeds = spec.config, spec.grid, spec.seeds
     # each objective's own settings in the sweep (widths, FactorCL's critics and optimiser, Cross's views)
-    own = load_objective_settings("trifeature_paper")
+    own = objective_settings(spec.objective_params, spec.objective_overrides)
     objectives = list(grid["objective.name"])
     if args.objectives:
         objectives = [o for o in objectives if o in args.objectives.split(",")]

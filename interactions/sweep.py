@@ -81,6 +81,7 @@ from .sweep_files import (
     objective_settings,
     parse_grid,
     parse_seeds,
+    read_sweep,
     shipped_sweeps,
 )
 from .sweep_runner import (
@@ -118,6 +119,7 @@ __all__ = [
     "load_objective_params",
     "load_objective_settings",
     "load_sweep",
+    "read_sweep",
     "objective_settings",
     "parse_grid",
     "parse_seeds",
@@ -202,8 +204,8 @@ def sweep(
     Args:
         config: a base config (shipped name, TOML path or dict) when ``grid`` is given; when ``grid`` is
             None, a sweep definition (name under ``interactions/configs/sweeps`` or a TOML path, see
-            ``load_sweep``) whose grid, seeds and overrides are used (``seeds`` and ``overrides`` given
-            here replace / extend them).
+            ``read_sweep``) whose grid, seeds, overrides and per-objective tables are used (``seeds`` and
+            ``overrides`` given here replace / extend them; per-objective tables given here win).
         grid: dotted config key -> list of values, e.g. ``{"objective.name": ["comm", "cross"]}``.
         seeds: list of ints or a ``parse_seeds`` string such as ``"0-4"``.
         overrides: ``"dotted.key=value"`` strings applied to every run, before the grid assignment.
@@ -248,12 +250,12 @@ def sweep(
     """
     started = time.perf_counter()
     if grid is None:
-        sweep_file = config
-        config, grid, file_seeds, file_overrides = load_sweep(sweep_file)
-        seeds = file_seeds if seeds is None else seeds
-        overrides = [*file_overrides, *(overrides or [])]
-        objective_params = {**load_objective_params(sweep_file), **(objective_params or {})}
-        objective_overrides = {**load_objective_overrides(sweep_file), **(objective_overrides or {})}
+        spec = read_sweep(config)
+        config, grid = spec.config, spec.grid
+        seeds = spec.seeds if seeds is None else seeds
+        overrides = [*spec.overrides, *(overrides or [])]
+        objective_params = {**spec.objective_params, **(objective_params or {})}
+        objective_overrides = {**spec.objective_overrides, **(objective_overrides or {})}
     grid = check_grid(grid)
     seeds = parse_seeds(seeds) if isinstance(seeds, str) else check_seeds(seeds)
     overrides = [str(o) for o in (overrides or [])]

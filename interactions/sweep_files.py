@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -155,18 +156,38 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def load_sweep(
-    name_or_path: str | os.PathLike[str],
-) -> tuple[Any, dict[str, list[Any]], list[int], list[str]]:
+@dataclass(frozen=True)
+class SweepDefinition:
+    """A sweep file as read and checked once (``read_sweep``).
+
+    Attributes:
+        path: the file read. config: base config name, or an absolute ``.toml`` path.
+        grid: dotted config key -> values. seeds: the seeds, in order. overrides: ``"key=value"`` strings.
+        objective_params / objective_overrides: objective name -> its own table (may be empty).
+        description: one line (may be empty).
+    """
+
+    path: Path
+    config: Any
+    grid: dict[str, list[Any]]
+    seeds: list[int]
+    overrides: list[str]
+    objective_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    objective_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    description: str = ""
+
+
+def read_sweep(name_or_path: str | os.PathLike[str]) -> SweepDefinition:
     """Read a sweep definition: a name under ``interactions/configs/sweeps/`` or a TOML path.
 
     The file has top-level ``config`` (base config name or path; a relative ``.toml`` path is taken
     relative to the sweep file), ``seeds`` (``"42-46"`` or a list), optional ``overrides`` (list of
-    ``"key=value"``), ``description`` and ``[objective_params]`` (see ``load_objective_params``), and a
-    ``[grid]`` table of quoted dotted keys -> lists.
+    ``"key=value"``), ``description``, ``[objective_params]`` and ``[objective_overrides]`` (see the module
+    docstring), and a ``[grid]`` table of quoted dotted keys -> lists.
 
-    Returns:
-        ``(config, grid, seeds, overrides)``, ready for ``sweep``.
+    Raises:
+        ValueError: an unknown sweep name, a file that is not TOML, an unknown or missing key, or a bad
+            value, naming the file and the key.
     """
     path, spec = _read_sweep_file(name_or_path)
     for key in ("config", "grid", "seeds"):
@@ -182,7 +203,26 @@ def load_sweep(
         raise ValueError(
             f"sweep file {str(path)!r}: overrides must be a list of 'key=value', got {overrides!r}"
         )
-    return config, check_grid(spec["grid"]), seeds, overrides
+    return SweepDefinition(
+        path=path,
+        config=config,
+        grid=check_grid(spec["grid"]),
+        seeds=seeds,
+        overrides=list(overrides),
+        objective_params=_check_objective_params(spec.get("objective_params", {})),
+        objective_overrides=_check_objective_params(
+            spec.get("objective_overrides", {}), "objective_overrides"
+        ),
+        description=" ".join(str(spec.get("description", "")).split()),
+    )
+
+
+def load_sweep(
+    name_or_path: str | os.PathLike[str],
+) -> tuple[Any, dict[str, list[Any]], list[int], list[str]]:
+    """``(config, grid, seeds, overrides)`` of a sweep file (``read_sweep``), ready for ``sweep``."""
+    spec = read_sweep(name_or_path)
+    return spec.config, spec.grid, spec.seeds, spec.overrides
 
 
 def _read_sweep_file(name_or_path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
@@ -228,22 +268,20 @@ def load_objective_params(name_or_path: str | os.PathLike[str]) -> dict[str, dic
     Example: ``[objective_params.supervised]`` with ``target = "synergy"`` gives the supervised runs of a
     grid over ``objective.name`` their required target without passing it to the other objectives.
     """
-    _, spec = _read_sweep_file(name_or_path)
-    return _check_objective_params(spec.get("objective_params", {}))
+    return read_sweep(name_or_path).objective_params
 
 
 def load_objective_overrides(name_or_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """A sweep file's optional ``[objective_overrides]`` table: objective name -> config keys only its runs
     get (dotted, or nested tables)."""
-    _, spec = _read_sweep_file(name_or_path)
-    return _check_objective_params(spec.get("objective_overrides", {}), "objective_overrides")
+    return read_sweep(name_or_path).objective_overrides
 
 
 def load_objective_settings(name_or_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """A sweep file's per-objective settings, ``[objective_params]`` and ``[objective_overrides]`` together:
     objective name -> ``{dotted config key: value}`` (``objective_settings``), as its runs get them."""
-    _, spec = _read_sweep_file(name_or_path)
-    return objective_settings(spec.get("objective_params", {}), spec.get("objective_overrides", {}))
+    spec = read_sweep(name_or_path)
+    return objective_settings(spec.objective_params, spec.objective_overrides)
 
 
 def check_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:

@@ -24,6 +24,7 @@ from interactions.sweep import (
     parse_grid,
     parse_seeds,
     plan_runs,
+    read_sweep,
     run_id_for,
     sweep,
 )
@@ -541,6 +542,30 @@ def test_objective_overrides_reach_only_their_objective(tmp_path):
     assert set(table["objective"]) == {"comm", "factorcl"}
     manifest = json.loads((tmp_path / "out" / "sweep.json").read_text())
     assert len({r["run_id"] for r in manifest["runs"]}) == 2
+
+
+def test_read_sweep_gives_every_table_of_one_read(tmp_path):
+    spec = tmp_path / "mine.toml"
+    spec.write_text(
+        'description = """two\n   lines"""\nconfig = "base.toml"\nseeds = "5-6"\n'
+        'overrides = ["train.epochs=3"]\n'
+        '[grid]\n"objective.name" = ["comm", "cross"]\n[objective_params.cross]\ntemperature = 0.2\n'
+        '[objective_overrides.comm]\n"train.lr" = 1e-4\n'
+    )
+    got = read_sweep(spec)
+    assert got.path == spec and got.config == str((tmp_path / "base.toml").resolve())  # relative to the file
+    assert got.grid == {"objective.name": ["comm", "cross"]} and got.seeds == [5, 6]
+    assert got.overrides == ["train.epochs=3"] and got.description == "two lines"
+    assert got.objective_params == {"cross": {"temperature": 0.2}}
+    assert got.objective_overrides == {"comm": {"train.lr": 1e-4}}
+    assert load_sweep(spec) == (got.config, got.grid, got.seeds, got.overrides)  # the tuple view agrees
+    grid = '[grid]\n"objective.name" = ["comm"]\n'
+    spec.write_text('config = "xor"\nseeds = [0]\nobjective_params = 3\n' + grid)
+    with pytest.raises(ValueError, match="objective_params must map"):
+        read_sweep(spec)
+    spec.write_text('config = "xor"\nseeds = [0]\noverrides = ["train.epochs"]\n' + grid)
+    with pytest.raises(ValueError, match="mine.toml.*overrides must be a list of 'key=value'"):
+        read_sweep(spec)
 
 
 def test_temperature_grid_over_comm_and_cross(tmp_path):
