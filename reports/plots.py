@@ -629,7 +629,8 @@ def plot_term_bars(
             chance = float(values["_chance_value"].mean())
             ax.plot([g - 0.45, g + 0.45], [chance, chance], gid=f"chance:{group}", **theme.CHANCE_STYLE)
     if _is_wide(fig.get_figwidth()):
-        labels = [theme.term_name(g).replace(" (", "\n(") for g in groups]
+        # the first word on its own line: "Uniqueness U₁" and "Uniqueness U₂" side by side would collide
+        labels = ["\n".join(theme.term_name(g).split(" ", 1)) for g in groups]
     else:
         labels = [theme.TERM_SHORT.get(g, g) for g in groups]
     ax.set_xticks(range(len(groups)), labels)

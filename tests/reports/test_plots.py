@@ -184,7 +184,7 @@ def test_term_bars_follow_the_paper_protocol():
     assert chance["chance:synergy"].get_ydata()[0] == pytest.approx(50.0)
     assert chance["chance:redundancy"].get_ydata()[0] == pytest.approx(25.0)
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels[0] == "Redundancy" and labels[2] == "Synergy"
+    assert labels == ["Redundancy", "Uniqueness\n(mean U₁, U₂)", "Synergy"]  # two-word names on two lines
 
 
 def test_term_bars_show_median_seeds_and_bootstrap_interval():
