@@ -35,7 +35,7 @@ import torch  # noqa: E402
 from interactions import config as config_mod  # noqa: E402
 from interactions.config_io import format_value  # noqa: E402
 from interactions.experiment import build  # noqa: E402
-from interactions.sweep import objective_settings, read_sweep  # noqa: E402
+from interactions.sweep import read_sweep  # noqa: E402
 from interactions.training import features, to_device  # noqa: E402
 
 #: Overrides of the smoke run (``--tiny``): small images, a small CNN, few pairs.
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = read_sweep("trifeature_paper")
     config, grid, seeds = spec.config, spec.grid, spec.seeds
     # each objective's own settings in the sweep (widths, FactorCL's critics and optimiser, Cross's views)
-    own = objective_settings(spec.objective_params, spec.objective_overrides)
+    own = spec.objective_settings()
     objectives = list(grid["objective.name"])
     if args.objectives:
         objectives = [o for o in objectives if o in args.objectives.split(",")]

@@ -176,6 +176,10 @@ class SweepDefinition:
     objective_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     description: str = ""
 
+    def objective_settings(self) -> dict[str, dict[str, Any]]:
+        """Objective name -> ``{dotted config key: value}`` its runs get (module ``objective_settings``)."""
+        return objective_settings(self.objective_params, self.objective_overrides)
+
 
 def read_sweep(name_or_path: str | os.PathLike[str]) -> SweepDefinition:
     """Read a sweep definition: a name under ``interactions/configs/sweeps/`` or a TOML path.
@@ -280,8 +284,7 @@ def load_objective_overrides(name_or_path: str | os.PathLike[str]) -> dict[str, 
 def load_objective_settings(name_or_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """A sweep file's per-objective settings, ``[objective_params]`` and ``[objective_overrides]`` together:
     objective name -> ``{dotted config key: value}`` (``objective_settings``), as its runs get them."""
-    spec = read_sweep(name_or_path)
-    return objective_settings(spec.objective_params, spec.objective_overrides)
+    return read_sweep(name_or_path).objective_settings()
 
 
 def check_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:

@@ -558,6 +558,8 @@ def test_read_sweep_gives_every_table_of_one_read(tmp_path):
     assert got.overrides == ["train.epochs=3"] and got.description == "two lines"
     assert got.objective_params == {"cross": {"temperature": 0.2}}
     assert got.objective_overrides == {"comm": {"train.lr": 1e-4}}
+    settings = {"cross": {"objective.params.temperature": 0.2}, "comm": {"train.lr": 1e-4}}
+    assert got.objective_settings() == settings  # the dotted keys each objective's runs get
     assert load_sweep(spec) == (got.config, got.grid, got.seeds, got.overrides)  # the tuple view agrees
     grid = '[grid]\n"objective.name" = ["comm"]\n'
     spec.write_text('config = "xor"\nseeds = [0]\nobjective_params = 3\n' + grid)
